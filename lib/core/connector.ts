@@ -1,0 +1,27 @@
+import type { Logger } from './logger.ts';
+import type { MetadataAccessor, SnapshotSource } from './source.ts';
+import type { Sinker } from './sinker.ts';
+
+/** What every connector factory receives: its endpoint section and the injected logger. */
+export interface ConnectorContext {
+  logger: Logger;
+  signal: AbortSignal;
+}
+
+/**
+ * A connector: one database kind, one folder under lib/connectors, registered once in registry.ts.
+ * Roles are optional: a connector offers only what it supports, and the task planner refuses (CF001 naming
+ * `extractor.db_type` / `sinker.db_type`) a role that is missing -- never a silent no-op.
+ *
+ * `E` is the connector's endpoint config (lib/config EndpointConfig or a subtype).
+ */
+export interface ConnectorDefinition<E = unknown> {
+  dbType: string;
+  /** Human name for messages and docs. */
+  title: string;
+  createMetadata?(endpoint: E, ctx: ConnectorContext): Promise<MetadataAccessor>;
+  createSnapshotSource?(endpoint: E, ctx: ConnectorContext): Promise<SnapshotSource>;
+  createSinker?(endpoint: E, ctx: ConnectorContext): Promise<Sinker>;
+  /** Quotes an identifier for this engine (`a``b` / "a""b"). */
+  quoteIdent(name: string): string;
+}

@@ -1,0 +1,93 @@
+import { pino, type Logger as PinoLogger } from 'pino';
+import { redactSecrets } from './errors.ts';
+
+/**
+ * The logger every lib module receives (never imports). Structured: `msg` plus a flat object of fields.
+ * Invariant: no implementation emits a password; fields named like secrets are censored and string values
+ * pass through {@link redactSecrets}.
+ */
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+  /** A logger whose every line carries `bindings` (e.g. `{ taskId, stage, connector }`). */
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+const SECRET_PATHS = ['password', '*.password', 'url', '*.url', 'secret', '*.secret', 'token', '*.token'];
+
+function scrub(fields: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (!fields) return fields;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields)) {
+    if (v instanceof Error) out[k] = { message: redactSecrets(v.message), code: (v as { code?: unknown }).code };
+    else out[k] = typeof v === 'string' ? redactSecrets(v) : v;
+  }
+  return out;
+}
+
+function wrap(p: PinoLogger): Logger {
+  return {
+    debug: (msg, f) => p.debug(scrub(f) ?? {}, redactSecrets(msg)),
+    info: (msg, f) => p.info(scrub(f) ?? {}, redactSecrets(msg)),
+    warn: (msg, f) => p.warn(scrub(f) ?? {}, redactSecrets(msg)),
+    error: (msg, f) => p.error(scrub(f) ?? {}, redactSecrets(msg)),
+    child: (b) => wrap(p.child(scrub(b) ?? {})),
+  };
+}
+
+export interface LoggerOptions {
+  level?: LogLevel;
+  /** Where JSON lines go; default stderr (stdout is kept for reports). A path string opens a file. */
+  destination?: NodeJS.WritableStream | string;
+}
+
+/** Creates the JSON-lines logger used by the CLI, functions and the CDC container. */
+export function createLogger(opts: LoggerOptions = {}): Logger {
+  const dest =
+    typeof opts.destination === 'string'
+      ? pino.destination({ dest: opts.destination, mkdir: true, sync: false })
+      : (opts.destination ?? pino.destination(2));
+  const p = pino(
+    {
+      level: opts.level ?? 'info',
+      base: undefined,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: SECRET_PATHS, censor: '***' },
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    dest as pino.DestinationStream,
+  );
+  return wrap(p);
+}
+
+/** A logger that drops everything (tests that do not look at logs). */
+export const silentLogger: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child() {
+    return silentLogger;
+  },
+};
+
+/** A logger that records lines in memory; tests assert on what was (and was not) logged. */
+export function memoryLogger(lines: Array<Record<string, unknown>> = []): Logger & { lines: typeof lines } {
+  const make = (bindings: Record<string, unknown>): Logger => {
+    const emit = (level: string) => (msg: string, f?: Record<string, unknown>) => {
+      lines.push({ level, msg: redactSecrets(msg), ...bindings, ...scrub(f) });
+    };
+    return {
+      debug: emit('debug'),
+      info: emit('info'),
+      warn: emit('warn'),
+      error: emit('error'),
+      child: (b) => make({ ...bindings, ...scrub(b) }),
+    };
+  };
+  return Object.assign(make({}), { lines });
+}

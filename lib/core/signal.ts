@@ -1,0 +1,63 @@
+import { FerryError } from './errors.ts';
+
+/** Resolves after `ms`, or rejects with RT001 as soon as `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(abortError(signal));
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(abortError(signal!));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export function abortError(signal: AbortSignal): FerryError {
+  const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'aborted');
+  return new FerryError('RT001', `aborted: ${reason}`, { cause: signal.reason });
+}
+
+/** Throws RT001 when the signal has fired. Call between batches. */
+export function throwIfAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw abortError(signal);
+}
+
+export const isAbort = (e: unknown): boolean => e instanceof FerryError && e.code === 'RT001';
+
+/** A signal that fires `marginMs` before `deadlineMs` (epoch ms), or when `parent` fires. */
+export function deadlineSignal(deadlineMs: number, marginMs: number, parent?: AbortSignal): AbortSignal {
+  const ms = Math.max(0, deadlineMs - Date.now() - marginMs);
+  const timeout = AbortSignal.timeout(ms);
+  return parent ? AbortSignal.any([parent, timeout]) : timeout;
+}
+
+export interface RetryOptions {
+  /** Attempts in total (first try included). */
+  attempts: number;
+  baseMs: number;
+  maxMs: number;
+  signal?: AbortSignal;
+  /** Called before each wait; for logging. */
+  onRetry?: (err: unknown, attempt: number, waitMs: number) => void;
+  /** Decides whether an error is worth another try (default: FerryError.retryable). */
+  isRetryable?: (err: unknown) => boolean;
+}
+
+/** Runs `fn` with exponential backoff and full jitter on retryable errors. */
+export async function retry<T>(fn: (attempt: number) => Promise<T>, o: RetryOptions): Promise<T> {
+  const retryable = o.isRetryable ?? ((e: unknown) => e instanceof FerryError && e.retryable && e.code !== 'RT001');
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn(attempt);
+    } catch (e) {
+      if (attempt >= o.attempts || !retryable(e) || o.signal?.aborted) throw e;
+      const wait = Math.min(o.maxMs, o.baseMs * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
+      o.onRetry?.(e, attempt, Math.round(wait));
+      await sleep(wait, o.signal);
+    }
+  }
+}

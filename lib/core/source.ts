@@ -1,0 +1,69 @@
+import type { Row, KeyTuple } from './values.ts';
+import type { TableMeta, TableRef } from './table.ts';
+
+/**
+ * One unit of snapshot work: a key range of one table.
+ * - `range`: rows with lower < key <= upper (lexicographic over key columns); a null bound is open.
+ * - `null-key`: rows whose (unique, nullable) key has a NULL in any column.
+ * - `whole`: the entire table (keyless tables, or tables too small to split); filtered by `where` only.
+ * Invariant: the chunks of one table are disjoint and together cover every row that passes the filter.
+ */
+export interface ChunkSpec {
+  id: string;
+  table: TableRef;
+  kind: 'range' | 'null-key' | 'whole';
+  lower: KeyTuple | null;
+  upper: KeyTuple | null;
+  estimatedRows: number;
+}
+
+/** What a snapshot read needs besides the chunk. */
+export interface ReadOptions {
+  /** Source column names to select (ignore_cols already removed). Key columns are always included. */
+  columns: string[];
+  /** Extra source-SQL predicate from `filter.where_conditions`, ANDed in. */
+  where?: string;
+  /** Rows per page (keyset pagination); each page is one batch. */
+  batchSize: number;
+  /** Resume point: continue after this key (exclusive) instead of the chunk's lower bound. */
+  after?: KeyTuple | null;
+  signal: AbortSignal;
+}
+
+/** A page of rows. `lastKey` is the key of the last row (null for keyless reads): the resume point. */
+export interface RowBatch {
+  rows: Row[];
+  lastKey: KeyTuple | null;
+  bytes: number;
+}
+
+/**
+ * Reads table metadata and the key statistics the planner needs.
+ * Invariant: read-only; never changes the source.
+ */
+export interface MetadataAccessor {
+  listDatabases(signal: AbortSignal): Promise<string[]>;
+  listTables(db: string, signal: AbortSignal): Promise<string[]>;
+  /** Throws FerryError MD001 when the table does not exist. */
+  getTableMeta(t: TableRef, signal: AbortSignal): Promise<TableMeta>;
+  /** min and max key (only rows with a non-null key); null when the table has no such row. */
+  keyMinMax(meta: TableMeta, where: string | undefined, signal: AbortSignal): Promise<{ min: KeyTuple; max: KeyTuple } | null>;
+  /**
+   * The key of the row `offset` rows after `after` (exclusive) in key order, counting 1-based; null when
+   * fewer rows remain. Used to cut exact chunk boundaries with one index range scan per chunk.
+   */
+  keyAtOffset(meta: TableMeta, after: KeyTuple | null, offset: number, where: string | undefined, signal: AbortSignal): Promise<KeyTuple | null>;
+  /** Whether any row has a NULL in a key column (nullable unique keys only). */
+  hasNullKeys(meta: TableMeta, signal: AbortSignal): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/**
+ * Reads the rows of one chunk as an async iterable of batches, one keyset page at a time, so backpressure
+ * comes from the consumer pulling. Invariant: rows come in ascending key order; every batch's `lastKey` is a
+ * valid `after` for resuming; no long-lived cursor is held between batches.
+ */
+export interface SnapshotSource {
+  readChunk(meta: TableMeta, chunk: ChunkSpec, opts: ReadOptions): AsyncIterable<RowBatch>;
+  close(): Promise<void>;
+}
