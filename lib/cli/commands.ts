@@ -1,0 +1,102 @@
+import { FerryError } from '../core/errors.ts';
+import { deadlineSignal } from '../core/signal.ts';
+import { ensurePlan, loadPlan } from '../plan/planner.ts';
+import { runChunk } from '../task/chunk-runner.ts';
+import { TaskResources } from '../task/resources.ts';
+import { doneChunks, forgetTask, runSnapshot, type SnapshotSummary } from '../task/snapshot-task.ts';
+import { logProgress, ttyProgress } from '../task/progress.ts';
+import { openContext, stopOnSignals, type CommonFlags } from './context.ts';
+
+const out = (s: string) => process.stdout.write(s + '\n');
+
+/** `ferry run <config>`: the whole task on this machine. Returns the process exit code. */
+export async function runCommand(configPath: string, flags: CommonFlags & { init?: boolean; json?: boolean }): Promise<number> {
+  const ctx = await openContext(configPath, flags);
+  const stop = stopOnSignals(ctx.logger);
+  try {
+    const kind = ctx.cfg.extractor.extractType;
+    if (kind !== 'snapshot') {
+      throw new FerryError('CF001', `extractor.extract_type: "${kind}" is not supported by this ferry version yet (supported: snapshot)`, {
+        details: { key: 'extractor.extract_type' },
+      });
+    }
+    const summary = await runSnapshot(ctx.cfg, {
+      store: ctx.store,
+      logger: ctx.logger,
+      init: flags.init,
+      signal: stop.signal,
+      progress: ctx.interactive ? ttyProgress() : logProgress(ctx.logger),
+    });
+    printSummary(summary, flags.json);
+    if (summary.status === 'failed') {
+      const first = summary.errors[0];
+      process.stderr.write(`${first.code} ${first.message}\n`);
+      return first.code.startsWith('CF') ? 2 : 1;
+    }
+    return summary.status === 'done' ? 0 : 130;
+  } finally {
+    await ctx.store.close();
+  }
+}
+
+export function printSummary(s: SnapshotSummary, json?: boolean): void {
+  if (json) return out(JSON.stringify(s));
+  out(`task ${s.taskId}: ${s.status}`);
+  out(`  tables ${s.tables}  chunks ${s.chunksDone}/${s.chunks}  rows ${s.rows}  seconds ${s.seconds}  rows/s ${s.rowsPerSec}  errors ${s.errors.length}`);
+  for (const e of s.errors) out(`  error ${e.code} chunk ${e.chunkId} (${e.table}): ${e.message}`);
+}
+
+/** `ferry plan <config>`: discover and store the plan; prints the chunk ids as JSON (what the fan-out gets). */
+export async function planCommand(configPath: string, flags: CommonFlags & { init?: boolean }): Promise<number> {
+  const ctx = await openContext(configPath, { ...flags, progress: false });
+  const resources = new TaskResources(ctx.cfg, ctx.logger);
+  try {
+    const signal = new AbortController().signal;
+    if (flags.init) await forgetTask(ctx.store, ctx.cfg.taskId, signal);
+    const plan = await ensurePlan(ctx.cfg, { store: ctx.store, resources, logger: ctx.logger, signal });
+    out(JSON.stringify({ taskId: plan.taskId, tables: plan.tables.length, chunks: plan.chunks.map((c) => c.id) }));
+    return 0;
+  } finally {
+    await resources.close();
+    await ctx.store.close();
+  }
+}
+
+/** `ferry chunk <config> <chunkId>`: copy one chunk (what a chunk function does); `--deadline-ms` bounds it. */
+export async function chunkCommand(configPath: string, chunkId: string, flags: CommonFlags & { deadlineMs?: string }): Promise<number> {
+  const ctx = await openContext(configPath, { ...flags, progress: false });
+  const resources = new TaskResources(ctx.cfg, ctx.logger);
+  const stop = stopOnSignals(ctx.logger);
+  try {
+    const signal = flags.deadlineMs ? deadlineSignal(Date.now() + Number(flags.deadlineMs), 0, stop.signal) : stop.signal;
+    const plan = await loadPlan(ctx.store, ctx.cfg.taskId, signal);
+    const r = await runChunk({ cfg: ctx.cfg, store: ctx.store, resources, logger: ctx.logger }, plan, chunkId, { signal });
+    out(JSON.stringify(r));
+    return 0;
+  } finally {
+    await resources.close();
+    await ctx.store.close();
+  }
+}
+
+/** `ferry status <config>`: plan and chunk progress from the checkpoint store. */
+export async function statusCommand(configPath: string, flags: CommonFlags & { json?: boolean }): Promise<number> {
+  const ctx = await openContext(configPath, { ...flags, progress: false });
+  try {
+    const { planKey } = await import('../checkpoint/keys.ts');
+    const { readPlan } = await import('../plan/planner.ts');
+    const got = await ctx.store.get(planKey(ctx.cfg.taskId));
+    if (!got) {
+      out(flags.json ? JSON.stringify({ taskId: ctx.cfg.taskId, planned: false }) : `task ${ctx.cfg.taskId}: not planned`);
+      return 0;
+    }
+    const plan = readPlan(got.value);
+    const done = await doneChunks(ctx.store, plan, new AbortController().signal);
+    const rows = [...done.values()].reduce((a, b) => a + b, 0);
+    const s = { taskId: plan.taskId, planned: true, tables: plan.tables.length, chunks: plan.chunks.length, chunksDone: done.size, rowsDone: rows };
+    out(flags.json ? JSON.stringify(s) : `task ${s.taskId}: ${s.chunksDone}/${s.chunks} chunks done, ${s.rowsDone} rows, ${s.tables} tables`);
+    return 0;
+  } finally {
+    await ctx.store.close();
+  }
+}

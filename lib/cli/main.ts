@@ -1,0 +1,51 @@
+import { Command } from 'commander';
+import { asFerryError } from '../core/errors.ts';
+import { chunkCommand, planCommand, runCommand, statusCommand } from './commands.ts';
+
+/**
+ * The `ferry` CLI. Every command prints its result on stdout, logs JSON lines on stderr (or runtime.log_dir),
+ * and exits 0 on success, 2 on a config error, 1 on any other error (one line: `CODE message`), 130 when
+ * stopped by a signal with progress saved.
+ */
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const program = new Command()
+    .name('ferry')
+    .description('Data transfer: snapshot (and soon CDC) between MySQL and PostgreSQL, ape-dts configs unchanged')
+    .option('--log-level <level>', 'override runtime.log_level')
+    .option('--no-progress', 'no progress bars even on a TTY')
+    .exitOverride()
+    .showHelpAfterError();
+  const flags = () => program.opts<{ logLevel?: string; progress?: boolean }>();
+  program
+    .command('run <config>')
+    .description('run the task (plan + chunks) on this machine; rerun continues where it stopped')
+    .option('--init', 'forget stored plan and progress, start over')
+    .option('--json', 'print the summary as JSON')
+    .action(async (config, o) => (code = await runCommand(config, { ...flags(), ...o })));
+  program
+    .command('plan <config>')
+    .description('discover tables, cut chunks, store the plan; print chunk ids')
+    .option('--init', 'forget stored plan and progress first')
+    .action(async (config, o) => (code = await planCommand(config, { ...flags(), ...o })));
+  program
+    .command('chunk <config> <chunkId>')
+    .description('copy one chunk of the stored plan')
+    .option('--deadline-ms <ms>', 'stop cleanly after this many ms and report partial')
+    .action(async (config, chunkId, o) => (code = await chunkCommand(config, chunkId, { ...flags(), ...o })));
+  program
+    .command('status <config>')
+    .description('show plan and progress from the checkpoint store')
+    .option('--json', 'print as JSON')
+    .action(async (config, o) => (code = await statusCommand(config, { ...flags(), ...o })));
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (e) {
+    const ce = e as { code?: string; exitCode?: number };
+    if (typeof ce.code === 'string' && ce.code.startsWith('commander.')) return ce.exitCode ?? 2;
+    const fe = asFerryError(e);
+    process.stderr.write(fe.toLine() + '\n');
+    return fe.exitCode;
+  }
+}

@@ -1,0 +1,68 @@
+import type { Logger, MetadataAccessor, SnapshotSource, Sinker, ConnectorDefinition } from '../core/index.ts';
+import { FerryError } from '../core/errors.ts';
+import type { EndpointConfig, TaskConfig } from '../config/types.ts';
+import { loadConnector } from '../connectors/registry.ts';
+
+/**
+ * The connections one process holds for one task: created on first use, shared by every chunk the process
+ * runs (a local worker pool, or a warm Lambda container), closed once.
+ * Invariant: each role is created at most once; `close` closes exactly what was created.
+ */
+export class TaskResources {
+  private readonly cache = new Map<string, Promise<unknown>>();
+  private readonly closers: Array<() => Promise<void>> = [];
+
+  constructor(
+    readonly cfg: TaskConfig,
+    readonly logger: Logger,
+    private readonly signal: AbortSignal = new AbortController().signal,
+  ) {}
+
+  metadata(): Promise<MetadataAccessor> {
+    return this.role('metadata', 'extractor', (c, e) => c.createMetadata?.(e, this.ctx('extractor')));
+  }
+
+  source(): Promise<SnapshotSource> {
+    return this.role('source', 'extractor', (c, e) => c.createSnapshotSource?.(e, this.ctx('extractor')));
+  }
+
+  sinker(): Promise<Sinker> {
+    return this.role('sinker', 'sinker', (c, e) => c.createSinker?.(e, this.ctx('sinker')));
+  }
+
+  async close(): Promise<void> {
+    const closers = this.closers.splice(0);
+    this.cache.clear();
+    await Promise.allSettled(closers.map((c) => c()));
+  }
+
+  private ctx(section: 'extractor' | 'sinker') {
+    return { logger: this.logger.child({ connector: this.cfg[section].dbType, role: section }), signal: this.signal };
+  }
+
+  private role<T extends { close(): Promise<void> }>(
+    name: string,
+    section: 'extractor' | 'sinker',
+    make: (c: ConnectorDefinition<EndpointConfig>, e: EndpointConfig) => Promise<T> | undefined,
+  ): Promise<T> {
+    let p = this.cache.get(name) as Promise<T> | undefined;
+    if (!p) {
+      p = (async () => {
+        const endpoint = this.cfg[section];
+        const connector = await loadConnector(endpoint.dbType, `${section}.db_type`);
+        const made = make(connector, endpoint);
+        if (!made) {
+          throw new FerryError('CF001', `${section}.db_type: ${connector.title} cannot be used as ${name === 'sinker' ? 'a sinker' : 'a snapshot source'}`, {
+            details: { key: `${section}.db_type` },
+          });
+        }
+        const r = await made;
+        this.closers.push(() => r.close());
+        return r;
+      })();
+      this.cache.set(name, p);
+      p.catch(() => this.cache.delete(name));
+    }
+    return p;
+  }
+}
