@@ -1,0 +1,82 @@
+/**
+ * Data-driven end-to-end cases, ape-dts dt-tests style: every folder under test/e2e/<src>-to-<dst>/<task>/<case>/
+ * holding a task_config.ini is a test. Files:
+ *   src_prepare.sql   run on the source first (drop/create its own databases or schemas)
+ *   dst_prepare.sql   run on the target (target tables; structure migration is its own feature)
+ *   task_config.ini   the task, unchanged ape-dts syntax; ${FERRY_TEST_MYSQL_URL} / ${FERRY_TEST_PG_URL} are set
+ *   expect.json       optional: {"error": "MD001", "message": "substring"} for a case that must fail,
+ *                     {"rows": N} total rows expected to be copied
+ * A case passes when the task ends as expected and, for successful runs, every planned table compares equal
+ * source vs target (lib/check/verify.ts), and a second run copies nothing more and still compares equal.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { testUrls } from '../support/services.ts';
+import { execSqlFile } from '../support/sql.ts';
+import { loadTaskConfig } from '../../lib/config/load.ts';
+import { silentLogger } from '../../lib/core/logger.ts';
+import { createCheckpointStore } from '../../lib/checkpoint/create-store.ts';
+import { runSnapshot } from '../../lib/task/snapshot-task.ts';
+import { loadPlan } from '../../lib/plan/planner.ts';
+import { verifyPlan } from '../../lib/check/verify.ts';
+
+const root = new URL('.', import.meta.url).pathname;
+const env = { ...process.env, FERRY_TEST_MYSQL_URL: testUrls.mysql, FERRY_TEST_PG_URL: testUrls.pg };
+
+function findCases(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (!statSync(p).isDirectory()) continue;
+    if (existsSync(join(p, 'task_config.ini'))) out.push(p);
+    else out.push(...findCases(p));
+  }
+  return out;
+}
+
+const urlFor = (dbType: string) => (dbType === 'mysql' ? testUrls.mysql : testUrls.pg);
+
+describe('e2e cases', () => {
+  for (const dir of findCases(root)) {
+    const name = relative(root, dir);
+    it(name, async () => {
+      const work = await mkdtemp(join(tmpdir(), 'ferry-e2e-'));
+      try {
+        const text = await readFile(join(dir, 'task_config.ini'), 'utf8');
+        const { config } = await loadTaskConfig({ text, format: 'ini' }, { env });
+        config.checkpoint = { ...config.checkpoint, store: 'file', dir: work };
+        for (const [file, side] of [['src_prepare.sql', config.extractor], ['dst_prepare.sql', config.sinker]] as const) {
+          if (existsSync(join(dir, file))) await execSqlFile(urlFor(side.dbType), join(dir, file));
+        }
+        const expect = existsSync(join(dir, 'expect.json')) ? JSON.parse(await readFile(join(dir, 'expect.json'), 'utf8')) : {};
+        const store = await createCheckpointStore(config.checkpoint, { logger: silentLogger });
+        try {
+          const first = await runSnapshot(config, { store, logger: silentLogger });
+          if (expect.error) {
+            assert.equal(first.status, 'failed', `expected ${expect.error}`);
+            assert.equal(first.errors[0].code, expect.error);
+            if (expect.message) assert.match(first.errors[0].message, new RegExp(expect.message));
+            return;
+          }
+          assert.deepEqual(first.errors, []);
+          assert.equal(first.status, 'done');
+          if (typeof expect.rows === 'number') assert.equal(first.rows, expect.rows);
+          const plan = await loadPlan(store, config.taskId);
+          const report = await verifyPlan(config, plan, silentLogger);
+          assert.ok(report.ok, JSON.stringify(report.tables.filter((t) => t.missing.length || t.extra.length || t.different.length || t.sourceRows !== t.targetRows), null, 1));
+          const again = await runSnapshot(config, { store, logger: silentLogger });
+          assert.equal(again.status, 'done');
+          assert.equal(again.rows, 0, 'a rerun of a finished task copies nothing');
+        } finally {
+          await store.close();
+        }
+      } finally {
+        await rm(work, { recursive: true, force: true });
+      }
+    });
+  }
+});

@@ -1,0 +1,15 @@
+DROP DATABASE IF EXISTS e2e_mm_fr_src;
+DROP DATABASE IF EXISTS e2e_mm_fr_other;
+CREATE DATABASE e2e_mm_fr_src;
+CREATE DATABASE e2e_mm_fr_other;
+CREATE TABLE e2e_mm_fr_other.t1 (id INT PRIMARY KEY);
+INSERT INTO e2e_mm_fr_other.t1 VALUES (1);
+USE e2e_mm_fr_src;
+CREATE TABLE orders (id INT PRIMARY KEY, amount DECIMAL(10,2), secret VARCHAR(20), status VARCHAR(10));
+INSERT INTO orders SELECT seq, seq * 1.25, CONCAT('s', seq), IF(seq % 3 = 0, 'void', 'ok') FROM seq_1_to_600;
+CREATE TABLE users (id INT PRIMARY KEY, name VARCHAR(20));
+INSERT INTO users SELECT seq, CONCAT('user', seq) FROM seq_1_to_50;
+CREATE TABLE tmp_scratch (id INT PRIMARY KEY);
+INSERT INTO tmp_scratch VALUES (1), (2);
+CREATE TABLE tmp_keep (id INT PRIMARY KEY);
+INSERT INTO tmp_keep VALUES (7);

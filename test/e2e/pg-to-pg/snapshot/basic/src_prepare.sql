@@ -1,0 +1,15 @@
+DROP SCHEMA IF EXISTS e2e_pp_basic_src CASCADE;
+CREATE SCHEMA e2e_pp_basic_src;
+SET search_path = e2e_pp_basic_src;
+CREATE TABLE t_int (id INT PRIMARY KEY, k INT NOT NULL, c CHAR(30), d NUMERIC, ts TIMESTAMP(6), tz TIMESTAMPTZ);
+INSERT INTO t_int SELECT g, g % 97, 'c-' || g, g / 7.0, TIMESTAMP '2024-01-01' + g * INTERVAL '1.000001 second', TIMESTAMPTZ '2024-01-01 00:00:00+02' + g * INTERVAL '1 minute' FROM generate_series(1, 3000) g;
+CREATE TABLE t_comp (a INT, b TEXT, v JSONB, PRIMARY KEY (a, b));
+INSERT INTO t_comp SELECT g % 13, 'b' || g, jsonb_build_object('g', g, 'arr', jsonb_build_array(g, 'x')) FROM generate_series(1, 1500) g;
+CREATE TABLE t_uuid (id UUID PRIMARY KEY, n BIGINT);
+INSERT INTO t_uuid SELECT md5(g::text)::uuid, g * 1000000000000 FROM generate_series(1, 800) g;
+CREATE TABLE t_nokey (x INT, y TEXT);
+INSERT INTO t_nokey SELECT g % 10, 'dup' FROM generate_series(1, 400) g;
+CREATE TABLE t_empty (id INT PRIMARY KEY);
+CREATE TABLE "Mixed Case ""quoted""" ("Id" INT PRIMARY KEY, "select" TEXT, "ünï" TEXT);
+INSERT INTO "Mixed Case ""quoted""" SELECT g, 'sel' || g, 'ü' || g FROM generate_series(1, 120) g;
+ANALYZE;
