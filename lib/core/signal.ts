@@ -61,3 +61,13 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, o: RetryOpti
     }
   }
 }
+
+/**
+ * The retry policy for opening connections: `FERRY_CONNECT_RETRIES` attempts (default 5) with exponential
+ * backoff from 500 ms up to 10 s. An operational knob (env, not task config) so tests and impatient
+ * operators can shorten it without editing an ape-dts config.
+ */
+export function connectRetryOptions(signal?: AbortSignal): RetryOptions {
+  const attempts = Number(process.env.FERRY_CONNECT_RETRIES ?? 5);
+  return { attempts: Number.isFinite(attempts) && attempts > 0 ? attempts : 5, baseMs: 500, maxMs: 10_000, signal };
+}

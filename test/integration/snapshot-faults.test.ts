@@ -17,16 +17,20 @@ const DST = 'it_faults_dst';
 const ROWS = 120_000;
 let dir: string;
 
-const sections = (taskId: string, extra: Record<string, Record<string, string | number>> = {}) => ({
-  extractor: { db_type: 'mysql', extract_type: 'snapshot', url: testUrls.mysql, batch_size: 500, chunk_rows: 20000, ...extra.extractor },
-  sinker: { db_type: 'mysql', sink_type: 'write', url: testUrls.mysql, batch_size: 500, ...extra.sinker },
-  filter: { do_tbs: `${SRC}.*`, ...extra.filter },
-  router: { db_map: `${SRC}:${DST}` },
-  parallelizer: { parallel_type: 'snapshot', parallel_size: 3 },
-  pipeline: { checkpoint_interval_secs: 0 },
-  global: { task_id: taskId },
-  checkpoint: { store: 'file', dir: join(dir, taskId) },
-});
+function sections(taskId: string, extra: Record<string, Record<string, string | number>> = {}) {
+  const base: Record<string, Record<string, string | number>> = {
+    extractor: { db_type: 'mysql', extract_type: 'snapshot', url: testUrls.mysql, batch_size: 500, chunk_rows: 20000 },
+    sinker: { db_type: 'mysql', sink_type: 'write', url: testUrls.mysql, batch_size: 500 },
+    filter: { do_tbs: `${SRC}.*` },
+    router: { db_map: `${SRC}:${DST}` },
+    parallelizer: { parallel_type: 'snapshot', parallel_size: 3 },
+    pipeline: { checkpoint_interval_secs: 0 },
+    global: { task_id: taskId },
+    checkpoint: { store: 'file', dir: join(dir, taskId) },
+  };
+  for (const [s, kv] of Object.entries(extra)) base[s] = { ...base[s], ...kv };
+  return base;
+}
 
 async function resetTarget(): Promise<void> {
   await execSql(testUrls.mysql, `DROP DATABASE IF EXISTS ${DST}; CREATE DATABASE ${DST};
@@ -132,7 +136,7 @@ describe('snapshot faults (CLI, MariaDB -> MariaDB)', () => {
   it('a value that does not fit: IN001 naming table and key; earlier rows kept; rerun continues after the fix', async () => {
     await resetTarget();
     await execSql(testUrls.mysql, `ALTER TABLE ${DST}.comp MODIFY b VARCHAR(5)`);
-    const cfg = await writeIni(dir, sections('fit', { parallelizer: { parallel_size: 1 } } as never), 'fit.ini');
+    const cfg = await writeIni(dir, sections('fit', { parallelizer: { parallel_size: 1 } }), 'fit.ini');
     const r = await runFerry(['run', cfg, '--no-progress']);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /IN001 .*comp.*(key|a=)/);
