@@ -7,3 +7,4 @@ export * from './source.ts';
 export * from './sinker.ts';
 export * from './checkpoint.ts';
 export * from './connector.ts';
+export * from './change.ts';
