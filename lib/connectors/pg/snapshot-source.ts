@@ -1,0 +1,193 @@
+import { createHash } from 'node:crypto';
+import type { PoolClient } from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import { FerryError } from '../../core/errors.ts';
+import { abortError, throwIfAborted } from '../../core/signal.ts';
+import type { ChunkSpec, ReadOptions, RowBatch, SnapshotSource } from '../../core/source.ts';
+import type { TableMeta } from '../../core/table.ts';
+import { tableId } from '../../core/table.ts';
+import type { KeyTuple, Row } from '../../core/values.ts';
+import { CopyLineSplitter, parseCopyText } from './copy.ts';
+import { toFerryError } from './errors.ts';
+import { keyParams } from './metadata.ts';
+import { cancellable, runQuery, sendCancel, type PgPool } from './pool.ts';
+import { identList, keyCompare, keyHasNull, keyNotNull, placeholders, qualified, quoteLiteral, whereClause } from './sql.ts';
+import { decoderFor, type Decoder } from './type-map.ts';
+
+/** How a keyset page is fetched: a parameterised SELECT (row protocol) or `COPY (SELECT ...) TO STDOUT`. */
+export type PgReadMode = 'select' | 'copy';
+
+/** What one read needs, computed once per chunk. */
+interface ReadPlan {
+  meta: TableMeta;
+  columns: string[];
+  decoders: Decoder[];
+  keyIdx: number[];
+  from: string;
+  ctx: string;
+}
+
+function plan(meta: TableMeta, opts: ReadOptions): ReadPlan {
+  const columns = [...opts.columns];
+  for (const k of meta.keyColumns) if (!columns.includes(k)) columns.push(k);
+  const decoders = columns.map((name) => {
+    const c = meta.columns.find((x) => x.name === name);
+    if (!c) throw new FerryError('MD001', `source ${tableId(meta)} has no column "${name}"`, { details: { table: tableId(meta), column: name } });
+    return decoderFor(c);
+  });
+  return { meta, columns, decoders, keyIdx: meta.keyColumns.map((k) => columns.indexOf(k)), from: qualified(meta), ctx: `source ${tableId(meta)}` };
+}
+
+/** Raw field texts -> canonical rows; byte size estimated from the wire texts (cheap, close enough). */
+function toBatch(p: ReadPlan, raws: Array<Array<string | Buffer | null>>): RowBatch {
+  const rows: Row[] = new Array(raws.length);
+  let bytes = 0;
+  for (let r = 0; r < raws.length; r++) {
+    const raw = raws[r];
+    const row: Row = {};
+    for (let i = 0; i < p.columns.length; i++) {
+      const v = raw[i];
+      if (v === null) row[p.columns[i]] = null;
+      else {
+        bytes += v.length;
+        row[p.columns[i]] = p.decoders[i](v);
+      }
+    }
+    rows[r] = row;
+    bytes += 16 + p.columns.length * 8;
+  }
+  const last = rows[rows.length - 1];
+  const lastKey = last && p.keyIdx.length ? p.keyIdx.map((i) => last[p.columns[i]]) : null;
+  return { rows, lastKey, bytes };
+}
+
+const stmtName = (text: string) => `ferry_r_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+
+/**
+ * PostgreSQL snapshot reads. Keyed tables are read in keyset pages (`(k) > after AND (k) <= upper ORDER BY k
+ * LIMIT n`), each on a pooled connection taken for that page only; keyless tables and NULL-key rows stream
+ * through one COPY. Invariant: rows of keyed pages come in key order and `lastKey` resumes exactly; an abort
+ * cancels the running statement on the server.
+ */
+export class PgSnapshotSource implements SnapshotSource {
+  constructor(
+    private readonly pool: PgPool,
+    private readonly mode: PgReadMode = 'copy',
+  ) {}
+
+  readChunk(meta: TableMeta, chunk: ChunkSpec, opts: ReadOptions): AsyncIterable<RowBatch> {
+    return this.read(meta, chunk, opts);
+  }
+
+  private async *read(meta: TableMeta, chunk: ChunkSpec, opts: ReadOptions): AsyncGenerator<RowBatch> {
+    const p = plan(meta, opts);
+    const keyed = meta.keyColumns.length > 0;
+    if (!keyed) {
+      yield* this.stream(p, opts.where, opts, null);
+      return;
+    }
+    if (chunk.kind === 'null-key') {
+      yield* this.stream(p, [keyHasNull(meta.keyColumns), opts.where].filter(Boolean).join(') AND ('), opts, null);
+      return;
+    }
+    const lower = opts.after ?? chunk.lower;
+    const upper = chunk.kind === 'range' ? chunk.upper : null;
+    let after: KeyTuple | null = lower;
+    for (;;) {
+      throwIfAborted(opts.signal);
+      const batch = await this.page(p, after, upper, opts);
+      if (batch.rows.length) {
+        yield batch;
+        after = batch.lastKey;
+      }
+      if (batch.rows.length < opts.batchSize) break;
+    }
+    // A whole-table read of a nullable unique key must also cover the rows keyset order never reaches.
+    if (chunk.kind === 'whole' && meta.keyNullable) {
+      yield* this.stream(p, [keyHasNull(meta.keyColumns), opts.where].filter(Boolean).join(') AND ('), opts, after);
+    }
+  }
+
+  /** One keyset page. */
+  private async page(p: ReadPlan, after: KeyTuple | null, upper: KeyTuple | null, opts: ReadOptions): Promise<RowBatch> {
+    const keys = p.meta.keyColumns;
+    const values: Array<string | null> = [];
+    const bound = (k: KeyTuple, op: '>' | '<=') => {
+      const texts = keyParams(p.meta, k);
+      if (this.mode === 'copy') return keyCompare(keys, op, texts.map((t) => (t === null ? 'NULL' : quoteLiteral(t))));
+      const ph = placeholders(texts.length, values.length);
+      values.push(...texts);
+      return keyCompare(keys, op, ph);
+    };
+    const preds = [p.meta.keyNullable ? keyNotNull(keys) : null, after ? bound(after, '>') : null, upper ? bound(upper, '<=') : null, opts.where];
+    const select = `SELECT ${identList(p.columns)} FROM ${p.from}${whereClause(preds)} ORDER BY ${identList(keys)} LIMIT ${Math.max(1, opts.batchSize)}`;
+    return this.pool.withClient(opts.signal, async (client) => {
+      if (this.mode === 'select') {
+        const res = await runQuery(client, this.pool.target, { name: stmtName(select), text: select, values, rowMode: 'array' }, opts.signal, p.ctx);
+        return toBatch(p, res.rows as Array<Array<string | Buffer | null>>);
+      }
+      const raws: Array<Array<string | null>> = [];
+      const chunks: Buffer[] = [];
+      await cancellable(client, this.pool.target, opts.signal, async () => {
+        try {
+          for await (const c of client.query(copyTo(`COPY (${select}) TO STDOUT`))) chunks.push(c as Buffer);
+        } catch (e) {
+          throw toFerryError(e, p.ctx);
+        }
+      });
+      parseCopyText(Buffer.concat(chunks).toString('utf8'), (f) => raws.push(f));
+      return toBatch(p, raws);
+    });
+  }
+
+  /**
+   * Streams `SELECT cols WHERE where` through one COPY, in batches of batchSize. The connection is held for the
+   * whole stream (there is no key to resume by); pulling drives the socket, so memory stays at one batch.
+   */
+  private async *stream(p: ReadPlan, where: string | undefined, opts: ReadOptions, lastKey: KeyTuple | null): AsyncGenerator<RowBatch> {
+    const client: PoolClient = await this.pool.connect(opts.signal);
+    const sql = `COPY (SELECT ${identList(p.columns)} FROM ${p.from}${whereClause([where])}) TO STDOUT`;
+    const stream = client.query(copyTo(sql));
+    const onAbort = () => void sendCancel(this.pool.target, client).catch(() => undefined);
+    opts.signal.addEventListener('abort', onAbort, { once: true });
+    const split = new CopyLineSplitter();
+    let pending: Array<Array<string | null>> = [];
+    let done = false;
+    const batch = (): RowBatch => {
+      const b = toBatch(p, pending);
+      pending = [];
+      return { ...b, lastKey };
+    };
+    try {
+      for await (const chunk of stream) {
+        split.push(chunk as Buffer, (f) => pending.push(f));
+        while (pending.length >= opts.batchSize) {
+          const rest = pending.slice(opts.batchSize);
+          pending = pending.slice(0, opts.batchSize);
+          const b = batch();
+          pending = rest;
+          yield b;
+          throwIfAborted(opts.signal);
+        }
+      }
+      split.end((f) => pending.push(f));
+      if (pending.length) yield batch();
+      done = true;
+    } catch (e) {
+      if (opts.signal.aborted) throw abortError(opts.signal);
+      throw toFerryError(e, p.ctx);
+    } finally {
+      opts.signal.removeEventListener('abort', onAbort);
+      if (!done) {
+        // Consumer stopped early or it failed: the server is still sending, so cancel and drop the session.
+        await sendCancel(this.pool.target, client).catch(() => undefined);
+        stream.destroy();
+      }
+      client.release(done ? undefined : true);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

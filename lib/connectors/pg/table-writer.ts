@@ -1,0 +1,193 @@
+import type { PoolClient } from 'pg';
+import { FerryError, isFerryError } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { TableWriter, WriteTarget } from '../../core/sinker.ts';
+import { sleep, throwIfAborted } from '../../core/signal.ts';
+import { tableId } from '../../core/table.ts';
+import type { Row } from '../../core/values.ts';
+import { isDataError } from './errors.ts';
+import { locateBadRow } from './locate.ts';
+import type { PgPool } from './pool.ts';
+import { RowEncoder, type EncodedRow } from './row-encoding.ts';
+import { copyIn, exec, inSavepoint, inTransaction, type Session } from './session.ts';
+import type { PgColumn } from './type-map.ts';
+import { hashName, WriteSql } from './write-sql.ts';
+
+/** How rows reach the table: COPY into a staging table + one INSERT ... SELECT, or multi-row INSERTs. */
+export type PgWriteMode = 'copy' | 'insert';
+
+export interface WriterOptions {
+  mode: PgWriteMode;
+  /** Upsert overwrites conflicting rows (sinker.replace=true) or keeps them (DO NOTHING). */
+  overwrite: boolean;
+  /** The target has a non-deferrable unique index on exactly the key columns (ON CONFLICT can use it). */
+  hasArbiter: boolean;
+  /** A key column of the target is nullable: NULL-key rows take the exact-copy replace path. */
+  nullableKey: boolean;
+  /** Max rows per multi-row INSERT (further capped by the 65535 parameter limit). */
+  insertRows: number;
+  oid: string;
+  logger: Logger;
+}
+
+/** Clients that already have a given staging table (TEMP tables live as long as the session). */
+const stagedOn = new WeakMap<PoolClient, Set<string>>();
+
+const DEADLOCK_ATTEMPTS = 4;
+
+/**
+ * Writes rows into one PostgreSQL table.
+ * Invariants: every `write` is one transaction (all rows or none); upsert by key makes it idempotent, also
+ * against concurrent duplicates (ON CONFLICT, rows applied in key order so overlapping writers cannot
+ * deadlock; NULL-key rows and arbiter-less targets serialise on a per-table advisory lock); a data error is
+ * pinned to its row by bisecting inside a rolled-back transaction and raised as IN001 naming table, column
+ * and key.
+ */
+export class PgTableWriter implements TableWriter {
+  private readonly sql: WriteSql;
+  private readonly enc: RowEncoder;
+  private readonly insertText = new Map<string, { text: string; name: string }>();
+  private readonly ctx: string;
+
+  constructor(
+    private readonly pool: PgPool,
+    private readonly target: WriteTarget,
+    targetCols: PgColumn[],
+    private readonly o: WriterOptions,
+  ) {
+    this.ctx = `target ${tableId(target.table)}`;
+    this.enc = new RowEncoder(target, targetCols);
+    this.sql = new WriteSql(target.table, o.oid, this.enc.names, target.keyColumns, o);
+  }
+
+  async write(rows: Row[], signal: AbortSignal): Promise<void> {
+    if (!rows.length) return;
+    if (!this.target.keyColumns.length) {
+      throw new FerryError('RT002', `${this.ctx}: keyless table rows are written with replaceAll, not write`, {
+        details: { table: tableId(this.target.table) },
+      });
+    }
+    const { keyed, nullKey } = this.enc.split(this.enc.encode(rows));
+    if (this.o.mode === 'insert') keyed.sort((a, b) => (this.enc.keyText(a) < this.enc.keyText(b) ? -1 : 1));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.pool.withClient(signal, (client) => this.writeOnce({ client, target: this.pool.target, signal, ctx: this.ctx }, keyed, nullKey));
+        return;
+      } catch (e) {
+        // Deadlock / serialization failure: the batch rolled back whole, so running it again is safe.
+        if (!(isFerryError(e) && e.code === 'ST001' && e.retryable) || attempt >= DEADLOCK_ATTEMPTS || signal.aborted) throw e;
+        this.o.logger.debug('retrying batch after a transient failure', { table: tableId(this.target.table), attempt, error: e });
+        await sleep(25 * 2 ** attempt * (0.5 + Math.random()), signal);
+      }
+    }
+  }
+
+  private usesStaging(nullKey: EncodedRow[]): boolean {
+    return this.o.mode === 'copy' || nullKey.length > 0 || !this.o.hasArbiter;
+  }
+
+  private async writeOnce(s: Session, keyed: EncodedRow[], nullKey: EncodedRow[]): Promise<void> {
+    if (this.usesStaging(nullKey)) await this.ensureStaging(s);
+    try {
+      await inTransaction(s, () => this.apply(s, keyed, nullKey, false));
+    } catch (e) {
+      if (!isDataError(e)) throw e;
+      await this.ensureStaging(s); // the probe for the failing column copies into staging
+      throw await locateBadRow(s, [...keyed, ...nullKey], e, {
+        table: this.target.table,
+        columns: this.enc.names,
+        describe: (r) => this.enc.describe(r),
+        attempt: (rows) => this.apply(s, rows.filter((r) => !r.nullKey), rows.filter((r) => r.nullKey), true),
+        probe: (row) => copyIn(s, this.sql.copyStaging, [row.fields]),
+      });
+    }
+  }
+
+  /** The statements of one batch, inside the caller's transaction. */
+  private async apply(s: Session, keyed: EncodedRow[], nullKey: EncodedRow[], clear: boolean): Promise<void> {
+    const staged = this.o.mode === 'copy' || !this.o.hasArbiter ? [...keyed, ...nullKey] : nullKey;
+    if (clear && this.usesStaging(nullKey)) await exec(s, this.sql.clearStaging);
+    if (staged.length) {
+      if (this.o.mode === 'copy') await copyIn(s, this.sql.copyStaging, staged.map((r) => r.fields));
+      else await this.insertRows(s, staged, 'staging');
+    }
+    if (this.o.hasArbiter && keyed.length) {
+      if (this.o.mode === 'copy') await exec(s, this.sql.upsertFromStaging);
+      else await this.insertRows(s, keyed, 'target');
+    }
+    if (nullKey.length || !this.o.hasArbiter) {
+      await exec(s, this.sql.lock);
+      if (!this.o.hasArbiter) await exec(s, this.sql.deleteByKey);
+      if (nullKey.length) await exec(s, this.sql.deleteNullKeyCopies);
+      await exec(s, this.o.hasArbiter ? this.sql.insertNullKeyFromStaging : this.sql.insertAllFromStaging);
+    }
+  }
+
+  /** Multi-row INSERTs (named, so each shape is parsed once per connection), under the parameter limit. */
+  private async insertRows(s: Session, rows: EncodedRow[], into: 'target' | 'staging' | 'plain'): Promise<void> {
+    const per = this.sql.rowsPerInsert(this.o.insertRows);
+    for (let i = 0; i < rows.length; i += per) {
+      const part = rows.slice(i, i + per);
+      const k = `${into}:${part.length}`;
+      let stmt = this.insertText.get(k);
+      if (!stmt) {
+        const text = this.sql.insertValues(part.length, into);
+        stmt = { text, name: hashName('ferry_w_', text) };
+        this.insertText.set(k, stmt);
+      }
+      const values: Array<string | null> = [];
+      for (const r of part) for (const f of r.fields) values.push(f);
+      await exec(s, stmt.text, values, stmt.name);
+    }
+  }
+
+  private async ensureStaging(s: Session): Promise<void> {
+    let set = stagedOn.get(s.client);
+    if (set?.has(this.sql.staging)) return;
+    await exec(s, this.sql.createStaging);
+    if (!set) stagedOn.set(s.client, (set = new Set()));
+    set.add(this.sql.staging);
+  }
+
+  /**
+   * Keyless tables: the whole content replaced in one transaction. The SHARE ROW EXCLUSIVE lock makes a second
+   * concurrent replaceAll wait and then delete what the first inserted (a plain DELETE would miss rows
+   * committed after its snapshot), so duplicate runs converge; readers are never blocked. Not TRUNCATE:
+   * it is not MVCC-safe for concurrent readers.
+   */
+  async replaceAll(batches: AsyncIterable<Row[]>, signal: AbortSignal): Promise<number> {
+    return this.pool.withClient(signal, (client) => {
+      const s: Session = { client, target: this.pool.target, signal, ctx: this.ctx };
+      return inTransaction(s, async () => {
+        await exec(s, `LOCK TABLE ${this.sql.target} IN SHARE ROW EXCLUSIVE MODE`);
+        await exec(s, `DELETE FROM ${this.sql.target}`);
+        let n = 0;
+        for await (const batch of batches) {
+          throwIfAborted(signal);
+          const rows = this.enc.encode(batch, n);
+          const append = (part: EncodedRow[]) =>
+            this.o.mode === 'copy' ? copyIn(s, this.sql.copyTarget, part.map((r) => r.fields)) : this.insertRows(s, part, 'plain');
+          try {
+            await inSavepoint(s, () => append(rows));
+          } catch (e) {
+            if (!isDataError(e)) throw e;
+            throw await locateBadRow(s, rows, e, {
+              table: this.target.table,
+              columns: this.enc.names,
+              describe: (r) => this.enc.describe(r),
+              attempt: append,
+              probe: (row) => copyIn(s, this.sql.copyTarget, [row.fields]),
+              nested: true,
+            });
+          }
+          n += batch.length;
+        }
+        return n;
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    // Connections belong to the sinker's pool; staging tables go with their sessions.
+  }
+}
