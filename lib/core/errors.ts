@@ -84,7 +84,8 @@ export function asFerryError(e: unknown, fallback: ErrorCode = 'RT002', message?
 }
 
 const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)([^:@/\s]*):([^@\s]*)@/gi;
-const KEY_VALUE_SECRET = /((?:password|passwd|pwd|secret|token|secret_access_key)\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s,;&]+)/gi;
+// `password=x`, `"password":"x"`, `password: x` -- but not `extractor.password: expected ...` (a config key name in a message).
+const KEY_VALUE_SECRET = /((?<![.\w])"?(?:password|passwd|pwd|secret|token|secret_access_key)"?\s*[=:]\s*)("[^"]*"|'[^']*'|(?!expected\b)[^\s,;&]+)/gi;
 
 /**
  * Removes credentials from text: `scheme://user:pw@` becomes `scheme://user:***@`, and `password=x` becomes

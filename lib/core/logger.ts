@@ -1,4 +1,4 @@
-import { pino, type Logger as PinoLogger } from 'pino';
+import { pino, destination, stdTimeFunctions, type DestinationStream, type Logger as PinoLogger } from 'pino';
 import { redactSecrets } from './errors.ts';
 
 /**
@@ -49,17 +49,17 @@ export interface LoggerOptions {
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const dest =
     typeof opts.destination === 'string'
-      ? pino.destination({ dest: opts.destination, mkdir: true, sync: false })
-      : (opts.destination ?? pino.destination(2));
+      ? destination({ dest: opts.destination, mkdir: true, sync: false })
+      : (opts.destination ?? destination(2));
   const p = pino(
     {
       level: opts.level ?? 'info',
       base: undefined,
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: stdTimeFunctions.isoTime,
       redact: { paths: SECRET_PATHS, censor: '***' },
       formatters: { level: (label) => ({ level: label }) },
     },
-    dest as pino.DestinationStream,
+    dest as DestinationStream,
   );
   return wrap(p);
 }

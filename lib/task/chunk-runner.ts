@@ -82,7 +82,8 @@ async function copyRange(
   const batches = source.readChunk(meta, spec, { columns: table.columns, where: table.where, batchSize: deps.cfg.extractor.batchSize, after: lastKey, signal: o.signal });
   const ahead = prefetch<RowBatch>(batches, {
     maxItems: Math.max(1, Math.floor(deps.cfg.pipeline.bufferSize / Math.max(1, deps.cfg.extractor.batchSize))),
-    maxBytes: deps.cfg.pipeline.bufferMemoryMb * 1024 * 1024,
+    // buffer_memory_mb=0 (ape-dts default: unbounded) still gets a bound here: 64 MiB keeps RSS flat.
+    maxBytes: (deps.cfg.pipeline.bufferMemoryMb || 64) * 1024 * 1024,
     sizeOf: (b) => b.bytes,
   });
   if (lastKey) log.info('chunk resumes', { rowsBefore: total });
