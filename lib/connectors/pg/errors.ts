@@ -21,6 +21,7 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOST
  * 40001/40P01/55P03 serialization, deadlock, lock timeout -> ST001 retryable; everything else ST001 not retryable.
  */
 export function classifyCode(e: unknown): { code: ErrorCode; retryable: boolean } {
+  if (e instanceof FerryError) return { code: e.code, retryable: e.retryable };
   const err = (e ?? {}) as PgDriverError;
   const c = typeof err.code === 'string' ? err.code : '';
   const msg = err.message ?? '';

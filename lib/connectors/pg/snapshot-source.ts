@@ -61,6 +61,8 @@ function toBatch(p: ReadPlan, raws: Array<Array<string | Buffer | null>>): RowBa
   return { rows, lastKey, bytes };
 }
 
+const sameRow = (a: Array<string | null>, b: Array<string | null>): boolean => a.every((x, i) => x === b[i]);
+
 const stmtName = (text: string) => `ferry_r_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
 
 /**
@@ -87,7 +89,7 @@ export class PgSnapshotSource implements SnapshotSource {
       return;
     }
     if (chunk.kind === 'null-key') {
-      yield* this.stream(p, [keyHasNull(meta.keyColumns), opts.where].filter(Boolean).join(') AND ('), opts, null);
+      yield* this.stream(p, [keyHasNull(meta.keyColumns), opts.where].filter(Boolean).join(') AND ('), opts, null, true);
       return;
     }
     const lower = opts.after ?? chunk.lower;
@@ -104,7 +106,7 @@ export class PgSnapshotSource implements SnapshotSource {
     }
     // A whole-table read of a nullable unique key must also cover the rows keyset order never reaches.
     if (chunk.kind === 'whole' && meta.keyNullable) {
-      yield* this.stream(p, [keyHasNull(meta.keyColumns), opts.where].filter(Boolean).join(') AND ('), opts, after);
+      yield* this.stream(p, [keyHasNull(meta.keyColumns), opts.where].filter(Boolean).join(') AND ('), opts, after, true);
     }
   }
 
@@ -143,35 +145,42 @@ export class PgSnapshotSource implements SnapshotSource {
   /**
    * Streams `SELECT cols WHERE where` through one COPY, in batches of batchSize. The connection is held for the
    * whole stream (there is no key to resume by); pulling drives the socket, so memory stays at one batch.
+   *
+   * `groupCopies` (NULL-key rows): rows come ordered by their text and a batch never ends inside a run of
+   * identical rows. NULL-key rows have no identity, so the sinker replaces exact copies within one batch;
+   * keeping copies together makes that idempotent without losing legitimate duplicates.
    */
-  private async *stream(p: ReadPlan, where: string | undefined, opts: ReadOptions, lastKey: KeyTuple | null): AsyncGenerator<RowBatch> {
+  private async *stream(p: ReadPlan, where: string | undefined, opts: ReadOptions, lastKey: KeyTuple | null, groupCopies = false): AsyncGenerator<RowBatch> {
     const client: PoolClient = await this.pool.connect(opts.signal);
-    const sql = `COPY (SELECT ${identList(p.columns)} FROM ${p.from}${whereClause([where])}) TO STDOUT`;
+    const order = groupCopies ? ` ORDER BY ROW(${identList(p.columns)})::text` : '';
+    const sql = `COPY (SELECT ${identList(p.columns)} FROM ${p.from}${whereClause([where])}${order}) TO STDOUT`;
     const stream = client.query(copyTo(sql));
     const onAbort = () => void sendCancel(this.pool.target, client).catch(() => undefined);
     opts.signal.addEventListener('abort', onAbort, { once: true });
     const split = new CopyLineSplitter();
     let pending: Array<Array<string | null>> = [];
     let done = false;
-    const batch = (): RowBatch => {
-      const b = toBatch(p, pending);
-      pending = [];
+    /** Where the next batch may end: batchSize, pushed past identical rows; -1 while undecidable. */
+    const cutAt = (ended: boolean): number => {
+      let cut = Math.min(opts.batchSize, pending.length);
+      if (groupCopies) while (cut < pending.length && sameRow(pending[cut], pending[cut - 1])) cut++;
+      return cut < pending.length || ended ? cut : -1;
+    };
+    const take = (cut: number): RowBatch => {
+      const b = toBatch(p, pending.slice(0, cut));
+      pending = pending.slice(cut);
       return { ...b, lastKey };
     };
     try {
       for await (const chunk of stream) {
         split.push(chunk as Buffer, (f) => pending.push(f));
-        while (pending.length >= opts.batchSize) {
-          const rest = pending.slice(opts.batchSize);
-          pending = pending.slice(0, opts.batchSize);
-          const b = batch();
-          pending = rest;
-          yield b;
+        for (let cut; pending.length >= opts.batchSize && (cut = cutAt(false)) > 0; ) {
+          yield take(cut);
           throwIfAborted(opts.signal);
         }
       }
       split.end((f) => pending.push(f));
-      if (pending.length) yield batch();
+      while (pending.length) yield take(cutAt(true));
       done = true;
     } catch (e) {
       if (opts.signal.aborted) throw abortError(opts.signal);
