@@ -85,14 +85,19 @@ const setToArray = (s: string): string => (s === '' ? '{}' : arrayLiteral(s.spli
 
 const bitsOfBuffer = (b: Buffer): string => Array.from(b, (x) => x.toString(2).padStart(8, '0')).join('');
 
-function fitBits(bits: string, width: number | undefined): string {
-  if (!width) return bits.replace(/^0+(?=.)/, '');
+/**
+ * Bits for a bit(n) / varbit(n) target: bit(n) is left-padded with zeros (MySQL BIT(3) b'101' is the same
+ * number as bit(10) '0000000101'); surplus leading zeros are dropped (MySQL pads BIT to whole bytes), but a
+ * set bit is never dropped -- PostgreSQL then refuses the value (IN001) instead of ferry losing it.
+ */
+function fitBits(bits: string, col: TargetCol): string {
+  const width = col.length;
+  if (!width) return bits;
   if (bits.length > width) {
     const extra = bits.slice(0, bits.length - width);
-    // Only leading zeros may go (MySQL pads BIT(n) to whole bytes); a set bit there would be data loss.
     return /1/.test(extra) ? bits : bits.slice(bits.length - width);
   }
-  return bits.padStart(width, '0');
+  return col.baseType === 'bit' ? bits.padStart(width, '0') : bits;
 }
 
 const isGeomType = (t: number): boolean => {
@@ -135,12 +140,12 @@ const uuidOf = (b: Buffer): string => {
 function nonString(v: Exclude<Value, string | null>, kind: TargetKind, col: TargetCol, family: TypeFamily): string {
   if (typeof v === 'number') {
     if (kind === 'bool') return v !== 0 ? 't' : 'f';
-    if (kind === 'bit') return fitBits(Math.trunc(v).toString(2), col.length);
+    if (kind === 'bit') return fitBits(Math.trunc(v).toString(2), col);
     return numText(v);
   }
   if (typeof v === 'bigint') {
     if (kind === 'bool') return v !== 0n ? 't' : 'f';
-    if (kind === 'bit') return fitBits(v.toString(2), col.length);
+    if (kind === 'bit') return fitBits(v.toString(2), col);
     return v.toString();
   }
   if (typeof v === 'boolean') {
@@ -157,7 +162,7 @@ function nonString(v: Exclude<Value, string | null>, kind: TargetKind, col: Targ
       case 'uuid':
         return v.length === 16 ? uuidOf(v) : noNul(v.toString('utf8'));
       case 'bit':
-        return fitBits(bitsOfBuffer(v), col.length);
+        return fitBits(bitsOfBuffer(v), col);
       case 'bool':
         return v.some((x) => x !== 0) ? 't' : 'f';
       case 'int':
@@ -188,7 +193,7 @@ function fromString(s: string, kind: TargetKind, col: TargetCol, family: TypeFam
     case 'numeric':
       return family === 'bit' ? BigInt(`0b${s || '0'}`).toString() : noNul(s);
     case 'bit':
-      return family === 'bit' ? fitBits(s, col.length) : noNul(s);
+      return family === 'bit' ? fitBits(s, col) : noNul(s);
     case 'array':
       return family === 'set' ? setToArray(noNul(s)) : noNul(s);
     default:
