@@ -1,0 +1,252 @@
+/**
+ * A lazily created mysql2 pool with ferry's session settings, connect retries and abortable queries.
+ *
+ * Invariants:
+ * - No connection is opened before the first query (Lambda cold starts stay cheap; a metadata-only run
+ *   never opens a second pool).
+ * - Every connection handed out has run its session setup: time_zone '+00:00' (TIMESTAMP read and written
+ *   in UTC) and, for sinks, a strict sql_mode that still accepts zero dates, NO_AUTO_VALUE_ON_ZERO (an id 0
+ *   stays 0) and, when asked, foreign_key_checks = 0.
+ * - A query whose signal aborts destroys its connection (the server then drops the statement) and rejects
+ *   with RT001; a destroyed connection is never returned to the pool.
+ */
+import type { Readable } from 'node:stream';
+import { createPool, type Pool, type PoolConnection, type QueryOptions } from 'mysql2/promise';
+import { FerryError } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import { abortError, retry, throwIfAborted } from '../../core/signal.ts';
+import type { ResolvedMysqlConfig } from './config.ts';
+import { classify, type DriverError } from './errors.ts';
+
+export type SessionRole = 'source' | 'sink';
+
+export interface ConnectRetry {
+  attempts: number;
+  baseMs: number;
+  maxMs: number;
+}
+
+export interface ClientOptions {
+  role: SessionRole;
+  logger: Logger;
+  disableForeignKeyChecks?: boolean;
+  /** Backoff for opening connections (default 5 attempts, 200 ms .. 5 s). */
+  connectRetry?: ConnectRetry;
+}
+
+export interface ServerInfo {
+  version: string;
+  isMariaDb: boolean;
+  /** MySQL >= 8.0.19 takes `INSERT ... AS new ON DUPLICATE KEY UPDATE c = new.c`; VALUES() is deprecated there. */
+  rowAlias: boolean;
+  maxAllowedPacket: number;
+  /** The server accepts LOAD DATA LOCAL INFILE (MariaDB default on; MySQL 8 default off). */
+  localInfile: boolean;
+}
+
+/**
+ * Sink sql_mode: strict for every engine (a value that does not fit errors, instead of being truncated with
+ * a warning), without NO_ZERO_DATE/NO_ZERO_IN_DATE so the zero dates a source holds are copied as they are.
+ */
+export const SINK_SQL_MODE = 'STRICT_ALL_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION';
+
+const DEFAULT_RETRY: ConnectRetry = { attempts: 5, baseMs: 200, maxMs: 5_000 };
+const destroyed = new WeakSet<object>();
+
+export class MysqlClient {
+  private pool: Pool | undefined;
+  private plain = false;
+  private readonly initialized = new WeakSet<object>();
+  private info: ServerInfo | undefined;
+
+  constructor(
+    readonly cfg: ResolvedMysqlConfig,
+    private readonly opts: ClientOptions,
+  ) {}
+
+  get address(): string {
+    return this.cfg.address;
+  }
+
+  get logger(): Logger {
+    return this.opts.logger;
+  }
+
+  private getPool(): Pool {
+    this.pool ??= createPool(this.plain ? { ...this.cfg.pool, ssl: undefined } : this.cfg.pool);
+    return this.pool;
+  }
+
+  /** A ready connection; retries refused/timed-out connects with backoff, then CN001 naming host:port. */
+  async connection(signal: AbortSignal): Promise<PoolConnection> {
+    const r = this.opts.connectRetry ?? DEFAULT_RETRY;
+    let attempts = 0;
+    try {
+      return await retry(
+        async (attempt) => {
+          attempts = attempt;
+          return this.connectOnce(signal);
+        },
+        {
+          ...r,
+          signal,
+          onRetry: (e, attempt, waitMs) =>
+            this.logger.warn('mysql connect failed, retrying', { address: this.address, attempt, waitMs, error: (e as Error).message }),
+        },
+      );
+    } catch (e) {
+      if (e instanceof FerryError && e.code === 'CN001') {
+        throw new FerryError('CN001', `cannot connect to MySQL at ${this.address} after ${attempts} attempt(s): ${e.message}`, {
+          cause: e,
+          details: { address: this.address, attempts },
+        });
+      }
+      throw e;
+    }
+  }
+
+  private async connectOnce(signal: AbortSignal): Promise<PoolConnection> {
+    throwIfAborted(signal);
+    let conn: PoolConnection;
+    try {
+      conn = await raceAbort(this.getPool().getConnection(), signal, (late) => late.release());
+    } catch (e) {
+      if ((e as DriverError).code === 'HANDSHAKE_NO_SSL_SUPPORT' && this.cfg.sslMode === 'preferred' && !this.plain) {
+        // ssl-mode=preferred against a server without TLS: continue in plain text, as the mysql CLI does.
+        this.logger.info('mysql server has no TLS; ssl-mode=preferred continues without it', { address: this.address });
+        const old = this.pool;
+        this.plain = true;
+        this.pool = undefined;
+        await old?.end().catch(() => undefined);
+        return this.connectOnce(signal);
+      }
+      throw classify(e, `connect ${this.address}`);
+    }
+    if (!this.initialized.has(conn.connection)) {
+      try {
+        await run(conn, this.sessionSql(), signal);
+        this.initialized.add(conn.connection);
+      } catch (e) {
+        if (!destroyed.has(conn)) conn.destroy();
+        throw classify(e, `session setup on ${this.address}`);
+      }
+    }
+    return conn;
+  }
+
+  private sessionSql(): string {
+    const sets = ["time_zone = '+00:00'"];
+    if (this.opts.role === 'sink') {
+      sets.push(`sql_mode = '${SINK_SQL_MODE}'`);
+      if (this.opts.disableForeignKeyChecks) sets.push('foreign_key_checks = 0');
+    } else {
+      // Source literals escape backslashes; a server default of NO_BACKSLASH_ESCAPES would misread them.
+      sets.push("sql_mode = TRIM(BOTH ',' FROM REPLACE(REPLACE(@@sql_mode, 'NO_BACKSLASH_ESCAPES', ''), ',,', ','))");
+      // A paused consumer (backpressure) must not make the server drop a streaming whole-table read.
+      sets.push('net_write_timeout = 3600');
+    }
+    return 'SET ' + sets.map((s) => `SESSION ${s}`).join(', ');
+  }
+
+  /** Runs `fn` on one connection, released afterwards (destroyed instead when a query was aborted). */
+  async withConnection<T>(signal: AbortSignal, fn: (conn: PoolConnection) => Promise<T>): Promise<T> {
+    const conn = await this.connection(signal);
+    try {
+      return await fn(conn);
+    } finally {
+      release(conn);
+    }
+  }
+
+  /** One statement on a pooled connection. */
+  async query<T = unknown>(sql: string, signal: AbortSignal, o: { rowsAsArray?: boolean; context?: string } = {}): Promise<T[]> {
+    return this.withConnection(signal, async (conn) => {
+      try {
+        return (await run(conn, sql, signal, o.rowsAsArray)) as T[];
+      } catch (e) {
+        throw classify(e, o.context ?? this.address);
+      }
+    });
+  }
+
+  async server(signal: AbortSignal): Promise<ServerInfo> {
+    if (this.info) return this.info;
+    const [r] = await this.query<{ v: string; p: number; li: number }>('SELECT VERSION() AS v, @@max_allowed_packet AS p, @@local_infile AS li', signal);
+    const isMariaDb = /mariadb/i.test(r.v);
+    const [maj, min, patch] = r.v.split(/[.-]/).map((x) => Number(x));
+    const rowAlias = !isMariaDb && (maj > 8 || (maj === 8 && (min > 0 || patch >= 19)));
+    this.info = { version: r.v, isMariaDb, rowAlias, maxAllowedPacket: Number(r.p), localInfile: Number(r.li) === 1 };
+    return this.info;
+  }
+
+  async end(): Promise<void> {
+    const p = this.pool;
+    this.pool = undefined;
+    await p?.end().catch(() => undefined);
+  }
+}
+
+/** Returns a connection to its pool unless an abort destroyed it. */
+export function release(conn: PoolConnection): void {
+  if (!destroyed.has(conn)) conn.release();
+}
+
+/** Destroys a connection (never returned to the pool afterwards). */
+export function destroy(conn: PoolConnection): void {
+  if (destroyed.has(conn)) return;
+  destroyed.add(conn);
+  conn.destroy();
+}
+
+/**
+ * One statement, abortable: on abort the connection is destroyed and the call rejects with RT001.
+ * Driver errors are rethrown raw; callers classify them with their own context.
+ */
+export async function run(conn: PoolConnection, sql: string | RunSpec, signal: AbortSignal, rowsAsArray = false): Promise<unknown> {
+  throwIfAborted(signal);
+  const spec = typeof sql === 'string' ? { sql } : sql;
+  const [rows] = await raceAbort(conn.query({ ...spec, rowsAsArray } as QueryOptions), signal, undefined, () => destroy(conn));
+  return rows;
+}
+
+/** A statement plus the stream LOAD DATA LOCAL INFILE reads (the server asks for it by name; we ignore the name). */
+export interface RunSpec {
+  sql: string;
+  infileStreamFactory?: (path: string) => Readable;
+}
+
+/** Settles with `p`, or rejects with RT001 as soon as `signal` fires (then `onAbort` runs; a late result goes to `onLate`). */
+export function raceAbort<T>(p: Promise<T>, signal: AbortSignal, onLate?: (v: T) => void, onAbort?: () => void): Promise<T> {
+  if (signal.aborted) {
+    p.then((v) => onLate?.(v), () => undefined);
+    onAbort?.();
+    return Promise.reject(abortError(signal));
+  }
+  return new Promise<T>((resolve, reject) => {
+    let done = false;
+    const abort = () => {
+      if (done) return;
+      done = true;
+      onAbort?.();
+      reject(abortError(signal));
+    };
+    signal.addEventListener('abort', abort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', abort);
+        if (done) onLate?.(v);
+        else {
+          done = true;
+          resolve(v);
+        }
+      },
+      (e) => {
+        signal.removeEventListener('abort', abort);
+        if (!done) {
+          done = true;
+          reject(e);
+        }
+      },
+    );
+  });
+}
