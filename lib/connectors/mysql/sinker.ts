@@ -73,6 +73,7 @@ export class MysqlSinker implements Sinker {
       mode,
       builder: new StatementBuilder(shape, budget),
       lockRetries: this.opts.lockRetries ?? 5,
+      mariadb: info.isMariaDb,
       loadData: (this.opts.loadData ?? true) && info.localInfile,
     });
   }

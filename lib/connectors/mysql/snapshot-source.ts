@@ -5,9 +5,11 @@
  *   `SELECT cols FROM t WHERE key > after AND key <= upper [AND (where)] ORDER BY key LIMIT batchSize`.
  *   No cursor or connection is held between pages; `lastKey` of every batch resumes exactly after it.
  * - `null-key`: rows of a nullable unique key with a NULL in it. `key > x` never matches them, so they are
- *   paged by LIMIT/OFFSET ordered by every selected column (rare and usually few rows; rows inserted or
- *   deleted concurrently can shift pages -- CDC repairs that as it does for any snapshot). `lastKey` is null:
- *   a resumed null-key chunk starts over, which the sinker's null-key write path makes harmless.
+ *   streamed by one query ordered by every selected column (strings by their bytes), and a batch never
+ *   ends inside a run of identical rows: such rows have no identity, and the sinker replaces exact copies
+ *   within one batch, which is idempotent only when all copies travel together. `lastKey` is null (a
+ *   resumed null-key chunk starts over). Limit: values equal in their first max_sort_length bytes (1024)
+ *   may sort apart, so copies of long TEXT/BLOB rows are not guaranteed adjacent.
  * - `whole` on a keyless table (or one whose key has NULLs): one streaming query over the whole table,
  *   cut into batches of batchSize; the driver pauses the socket while the consumer is not pulling.
  *   `lastKey` is null (nothing to resume from: the chunk restarts, and keyless targets are rewritten with
@@ -22,8 +24,8 @@ import { column, tableId, type ColumnMeta, type TableMeta } from '../../core/tab
 import { rowBytes, type KeyTuple, type Row } from '../../core/values.ts';
 import { destroy, release, type MysqlClient } from './client.ts';
 import { classify } from './errors.ts';
-import { keyColumnsOf, keysetSelect, nullKeyCond, orderBy, rangeConds, selectList, whereClause } from './keyset.ts';
-import { quoteTable } from './sql.ts';
+import { keyColumnsOf, keysetSelect, nullKeyCond, rangeConds, selectList, whereClause } from './keyset.ts';
+import { quoteIdent, quoteTable } from './sql.ts';
 import { rowDecoder } from './type-map.ts';
 
 export class MysqlSnapshotSource implements SnapshotSource {
@@ -40,7 +42,8 @@ export class MysqlSnapshotSource implements SnapshotSource {
       yield* this.readNullKey(meta, cols, opts, batchSize);
     } else if (meta.keyKind === 'none' || (chunk.kind === 'whole' && meta.keyNullable)) {
       if (chunk.kind === 'range') throw new FerryError('RT002', `source ${tableId(meta)}: a range chunk needs a key`);
-      yield* this.stream(meta, cols, opts, batchSize);
+      const sql = `SELECT ${selectList(cols.cols)} FROM ${quoteTable(meta)}${whereClause([], opts.where)}`;
+      yield* this.stream(meta, sql, cols, opts, batchSize, false);
     } else {
       const lower = opts.after ?? (chunk.kind === 'range' ? chunk.lower : null);
       const upper = chunk.kind === 'range' ? chunk.upper : null;
@@ -65,40 +68,44 @@ export class MysqlSnapshotSource implements SnapshotSource {
   }
 
   private async *readNullKey(meta: TableMeta, sel: Selected, opts: ReadOptions, batchSize: number) {
-    const order = orderBy(sel.cols.map((c) => c.name));
-    for (let offset = 0; ; offset += batchSize) {
-      throwIfAborted(opts.signal);
-      const sql =
-        `SELECT ${selectList(sel.cols)} FROM ${quoteTable(meta)}${whereClause([nullKeyCond(meta)], opts.where)}` +
-        ` ORDER BY ${order} LIMIT ${batchSize}${offset ? ` OFFSET ${offset}` : ''}`;
-      const raw = await this.client.query<unknown[]>(sql, opts.signal, { rowsAsArray: true, context: `source ${tableId(meta)}` });
-      if (!raw.length) return;
-      yield batchOf(raw.map((r) => sel.project(sel.decode(r))), null);
-      if (raw.length < batchSize) return;
-    }
+    // Bytes order for strings: identical rows must be adjacent, and a case-insensitive collation would
+    // interleave 'a', 'A', 'a'.
+    const order = sel.cols.map((c) => (BYTE_ORDERED.has(c.family) ? `CAST(${quoteIdent(c.name)} AS BINARY)` : quoteIdent(c.name))).join(', ');
+    const sql = `SELECT ${selectList(sel.cols)} FROM ${quoteTable(meta)}${whereClause([nullKeyCond(meta)], opts.where)} ORDER BY ${order}`;
+    yield* this.stream(meta, sql, sel, opts, batchSize, true);
   }
 
-  private async *stream(meta: TableMeta, sel: Selected, opts: ReadOptions, batchSize: number) {
+  /**
+   * One streaming query cut into batches; with `groupCopies`, a batch is extended past batchSize until the
+   * next row differs from its last one.
+   */
+  private async *stream(meta: TableMeta, sql: string, sel: Selected, opts: ReadOptions, batchSize: number, groupCopies: boolean) {
     const { signal } = opts;
-    const sql = `SELECT ${selectList(sel.cols)} FROM ${quoteTable(meta)}${whereClause([], opts.where)}`;
     const conn = await this.client.connection(signal);
     const onAbort = () => destroy(conn);
     signal.addEventListener('abort', onAbort, { once: true });
     let finished = false;
+    let pending: Row[] = [];
+    const cutAt = (ended: boolean): number => {
+      let cut = Math.min(batchSize, pending.length);
+      if (groupCopies) while (cut < pending.length && sameRow(pending[cut], pending[cut - 1])) cut++;
+      return cut < pending.length || ended ? cut : -1;
+    };
+    const take = (cut: number): RowBatch => {
+      const b = batchOf(pending.slice(0, cut).map(sel.project), null);
+      pending = pending.slice(cut);
+      return b;
+    };
     try {
       // The promise wrapper's typings call this a promise Connection; at runtime it is the callback one.
       const core = conn.connection as unknown as CoreConnection;
       const rows = core.query({ sql, rowsAsArray: true }).stream({ highWaterMark: Math.min(batchSize, 1000) });
-      let batch: Row[] = [];
       for await (const arr of rows) {
-        batch.push(sel.project(sel.decode(arr as unknown[])));
-        if (batch.length >= batchSize) {
-          yield batchOf(batch, null);
-          batch = [];
-        }
+        pending.push(sel.decode(arr as unknown[]));
+        for (let cut; pending.length > batchSize && (cut = cutAt(false)) > 0; ) yield take(cut);
       }
       if (signal.aborted) throw abortError(signal);
-      if (batch.length) yield batchOf(batch, null);
+      while (pending.length) yield take(cutAt(true));
       finished = true;
     } catch (e) {
       if (signal.aborted) throw abortError(signal);
@@ -140,6 +147,19 @@ function selectedColumns(meta: TableMeta, names: string[]): Selected {
       }
     : (row: Row) => row;
   return { cols: all, decode: rowDecoder(all), project };
+}
+
+/** Families whose ORDER BY must use bytes so that identical values sort next to each other. */
+const BYTE_ORDERED = new Set(['string', 'enum', 'set', 'json', 'other', 'uuid', 'inet']);
+
+/** Exact equality of two decoded rows (for keeping NULL-key copies in one batch; never for ordering). */
+function sameRow(a: Row, b: Row): boolean {
+  for (const k in a) {
+    const x = a[k];
+    const y = b[k];
+    if (Buffer.isBuffer(x) && Buffer.isBuffer(y) ? !x.equals(y) : x !== y) return false;
+  }
+  return true;
 }
 
 function batchOf(rows: Row[], lastKey: KeyTuple | null): RowBatch {

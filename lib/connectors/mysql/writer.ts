@@ -21,14 +21,14 @@ import { destroy, run, type MysqlClient } from './client.ts';
 import { classify, columnOf, isIntegrity, shortReason, type DriverError } from './errors.ts';
 import { literalFor } from './literal.ts';
 import { loadable, loadSql, tsvChunks } from './load-data.ts';
-import { quoteIdent, quoteTable } from './sql.ts';
+import { keyLiteral, quoteIdent, quoteTable } from './sql.ts';
 import { findBadRow, type Statement, type StatementBuilder, type WriteColumn, type WriteMode } from './statements.ts';
 
 /** Server answers meaning "no LOAD DATA LOCAL here" (local_infile off, or not allowed for this client). */
 const LOAD_REFUSED = new Set(['ER_NOT_ALLOWED_COMMAND', 'ER_CLIENT_LOCAL_FILES_DISABLED', 'ER_LOAD_INFILE_CAPABILITY_DISABLED']);
 
-/** Families whose `col <=> literal` equality is exact, so the null-key delete matches only equal rows. */
-const COMPARABLE = (c: WriteColumn): boolean => !['float', 'geometry', 'json'].includes(c.target.family);
+/** Families compared by bytes in the null-key delete (their collation may call 'a' and 'A' equal). */
+const BYTE_COMPARED = new Set(['string', 'enum', 'set', 'json', 'uuid', 'inet', 'other']);
 
 export interface WriterSetup {
   client: MysqlClient;
@@ -39,6 +39,8 @@ export interface WriterSetup {
   builder: StatementBuilder;
   /** Attempts for a batch that hit a deadlock / lock wait timeout. */
   lockRetries: number;
+  /** Target is MariaDB (JSON is LONGTEXT there). */
+  mariadb: boolean;
   /** Use LOAD DATA LOCAL INFILE for `replace` batches (load-data.ts); turned off when the server refuses it. */
   loadData: boolean;
 }
@@ -62,7 +64,9 @@ export class MysqlTableWriter implements TableWriter {
     const normal: Row[] = [];
     const nullKey: Row[] = [];
     for (const r of rows) (this.s.keyColumns.some((k) => r[k] === null || r[k] === undefined) ? nullKey : normal).push(r);
-    const nullStmts = nullKey.length ? [...nullKey.map((r) => this.deleteEqual(r)), ...this.s.builder.build(nullKey, this.s.mode)] : [];
+    // NULL-key rows: delete their exact copies, then insert the batch's copies (the source keeps copies in one batch).
+    const deletes = new Map(nullKey.map((r) => this.deleteEqual(r)).map((st) => [st.sql, st]));
+    const nullStmts = nullKey.length ? [...deletes.values(), ...this.s.builder.build(nullKey, this.s.mode)] : [];
     const retried = <T>(fn: (conn: PoolConnection) => Promise<T>) =>
       retry(() => this.s.client.withConnection(signal, fn), { attempts: this.s.lockRetries, baseMs: 50, maxMs: 1_000, signal });
     if (this.loadData && normal.length) {
@@ -165,11 +169,23 @@ export class MysqlTableWriter implements TableWriter {
     return sql.startsWith('REPLACE') ? 'replace' : sql.includes(' ON DUPLICATE KEY UPDATE ') ? 'upsert' : 'insert';
   }
 
-  /** DELETE of the target rows equal to `row` (null-safe) on the key and every exactly comparable column. */
+  /**
+   * DELETE of the target rows that are exact copies of `row` (every column, null-safe). Strings compare by
+   * bytes (COLLATE utf8mb4_bin), so 'a' never deletes 'A'; FLOAT/DOUBLE by their exact value; MySQL 8 JSON
+   * by JSON equality (its stored text is normalised).
+   */
   private deleteEqual(row: Row): Statement {
-    const conds = this.s.columns
-      .filter((c) => this.s.keyColumns.includes(c.name) || COMPARABLE(c))
-      .map((c) => `${quoteIdent(c.target.name)} <=> ${literalFor(c.target, c.from, row[c.name] as Value)}`);
+    const conds = this.s.columns.map((c) => {
+      const v = row[c.name] as Value;
+      const col = quoteIdent(c.target.name);
+      if (v === null || v === undefined) return `${col} IS NULL`;
+      const fam = c.target.family;
+      if (fam === 'float' && typeof v === 'number') return `${col} = ${keyLiteral(c.target, v)}`;
+      const lit = literalFor(c.target, c.from, v);
+      if (fam === 'json' && !this.s.mariadb) return `${col} = CAST(${lit} AS JSON)`;
+      if (BYTE_COMPARED.has(fam) && lit.startsWith("'")) return `${col} = (${lit} COLLATE utf8mb4_bin)`;
+      return `${col} <=> ${lit}`;
+    });
     return { sql: `DELETE FROM ${quoteTable(this.s.table)} WHERE ${conds.join(' AND ')}`, rows: [row] };
   }
 
