@@ -155,6 +155,37 @@ describe('pg sinker', () => {
     });
   }
 
+  it('insert mode splits wide batches under the 65535 parameter limit', async () => {
+    const names = Array.from({ length: 80 }, (_, i) => `c${i}`);
+    await s.exec(`CREATE TABLE ${s.q}.wide (id int PRIMARY KEY, ${names.map((n) => `${n} int`).join(', ')})`);
+    const rows = Array.from({ length: 2000 }, (_, r) => Object.fromEntries([['id', r], ...names.map((n, i) => [n, r * i])]));
+    await withSinker('insert', async (sk) => {
+      const w = await sk.openTable(target('wide', [col('id'), ...names.map((n) => col(n))]), signal);
+      await w.write(rows, signal); // 81 columns x 2000 rows = 162000 parameters
+    });
+    const [r] = await s.exec<{ n: string; sum: string }>(`SELECT count(*) n, sum(c79)::text sum FROM ${s.q}.wide`);
+    assert.deepEqual(r, { n: '2000', sum: String((79 * 1999 * 2000) / 2) });
+  });
+
+  it('concurrent replaceAll runs of the same content converge', async () => {
+    await s.exec(`CREATE TABLE ${s.q}.rall (a int, b text)`);
+    const rows = Array.from({ length: 500 }, (_, i) => ({ a: i % 10, b: `v${i % 7}` }));
+    for (const mode of ['copy', 'insert']) {
+      await withSinker(mode, async (sk) => {
+        const w = await sk.openTable(target('rall', [col('a'), col('b', 'string')], []), signal);
+        async function* batches() {
+          for (let i = 0; i < rows.length; i += 100) {
+            await new Promise((r) => setTimeout(r, 5));
+            yield rows.slice(i, i + 100);
+          }
+        }
+        const counts = await Promise.all([w.replaceAll!(batches(), signal), w.replaceAll!(batches(), signal), w.replaceAll!(batches(), signal)]);
+        assert.deepEqual(counts, [500, 500, 500]);
+      });
+      assert.equal(await count('rall'), 500);
+    }
+  });
+
   it('sinker.replace=false keeps existing rows (ON CONFLICT DO NOTHING)', async () => {
     await s.exec(`CREATE TABLE ${s.q}.keep (id int PRIMARY KEY, c text); INSERT INTO ${s.q}.keep VALUES (1, 'orig')`);
     await withSinker('copy', async (sk) => {

@@ -9,9 +9,13 @@ import { PgSnapshotSource, type PgReadMode } from './snapshot-source.ts';
 import { quoteIdent } from './sql.ts';
 import type { PgWriteMode } from './table-writer.ts';
 
-/** Defaults chosen by measurement (docs/connectors/pg.md): COPY wins both directions. */
+/**
+ * Defaults chosen by measurement (docs/connectors/pg.md, test/integration/pg-bench.test.ts): reading, COPY
+ * text beats the row protocol on small pages and ties on large ones; writing, multi-row INSERT beats COPY +
+ * staging at ape-dts' default sinker batch (200) and ties from 1000 rows up.
+ */
 export const DEFAULT_READ_MODE: PgReadMode = 'copy';
-export const DEFAULT_WRITE_MODE: PgWriteMode = 'copy';
+export const DEFAULT_WRITE_MODE: PgWriteMode = 'insert';
 /** Rows per multi-row INSERT in insert mode (then capped by 65535 / columns). */
 export const DEFAULT_INSERT_ROWS = 1000;
 

@@ -34,6 +34,8 @@ export interface WriterOptions {
 const stagedOn = new WeakMap<PoolClient, Set<string>>();
 
 const DEADLOCK_ATTEMPTS = 4;
+/** Row counts per writer whose INSERT is prepared (named); see insertRows. */
+const MAX_NAMED_SHAPES = 8;
 
 /**
  * Writes rows into one PostgreSQL table.
@@ -46,7 +48,7 @@ const DEADLOCK_ATTEMPTS = 4;
 export class PgTableWriter implements TableWriter {
   private readonly sql: WriteSql;
   private readonly enc: RowEncoder;
-  private readonly insertText = new Map<string, { text: string; name: string }>();
+  private readonly insertText = new Map<string, { text: string; name?: string }>();
   private readonly ctx: string;
 
   constructor(
@@ -123,7 +125,11 @@ export class PgTableWriter implements TableWriter {
     }
   }
 
-  /** Multi-row INSERTs (named, so each shape is parsed once per connection), under the parameter limit. */
+  /**
+   * Multi-row INSERTs under the parameter limit. The first few row counts seen become named (prepared once
+   * per connection); later odd sizes run unnamed, so CDC's varying batch sizes cannot pile up server-side
+   * prepared statements.
+   */
   private async insertRows(s: Session, rows: EncodedRow[], into: 'target' | 'staging' | 'plain'): Promise<void> {
     const per = this.sql.rowsPerInsert(this.o.insertRows);
     for (let i = 0; i < rows.length; i += per) {
@@ -132,8 +138,8 @@ export class PgTableWriter implements TableWriter {
       let stmt = this.insertText.get(k);
       if (!stmt) {
         const text = this.sql.insertValues(part.length, into);
-        stmt = { text, name: hashName('ferry_w_', text) };
-        this.insertText.set(k, stmt);
+        stmt = { text, name: this.insertText.size < MAX_NAMED_SHAPES ? hashName('ferry_w_', text) : undefined };
+        if (stmt.name || this.insertText.size < MAX_NAMED_SHAPES) this.insertText.set(k, stmt);
       }
       const values: Array<string | null> = [];
       for (const r of part) for (const f of r.fields) values.push(f);
