@@ -122,6 +122,18 @@ describe('mysql keys', () => {
     const [want] = await src.query<{ a: number; s: string }>('SELECT a, s FROM comp ORDER BY a, s LIMIT 1 OFFSET 149');
     assert.deepEqual(await md.keyAtOffset(meta, mid, 50, undefined, signal), [want.a, want.s]);
 
+    // A whole chunk of a NOT NULL key reads by keyset too: every batch carries its resume key.
+    const lastKeys: unknown[] = [];
+    for await (const b of source.readChunk(meta, { id: 'w', table: meta, kind: 'whole', lower: null, upper: null, estimatedRows: 0 }, { columns: ['v'], batchSize: 250, signal })) {
+      lastKeys.push(b.lastKey);
+      assert.deepEqual(Object.keys(b.rows[0]), ['v'], 'key columns read for lastKey are not added to rows');
+    }
+    assert.equal(lastKeys.length, 3);
+    assert.deepEqual(lastKeys[2], [last.a, last.s]);
+    const resumed = [];
+    for await (const b of source.readChunk(meta, { id: 'w', table: meta, kind: 'whole', lower: null, upper: null, estimatedRows: 0 }, { columns: ['a', 's'], batchSize: 1000, after: lastKeys[0] as KeyTuple, signal })) resumed.push(...b.rows);
+    assert.equal(resumed.length, 350);
+
     const chunks = await plan(meta, 77);
     assert.equal(chunks.length, 8);
     const rows = (await read(meta, chunks, 10)).flat();

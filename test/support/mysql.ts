@@ -20,7 +20,7 @@ export function mysqlEndpoint(over: Partial<SinkerConfig> = {}): EndpointConfig 
 
 /** A plain admin connection (multi-statement, utf8mb4, UTC), rows as the driver's defaults but dates as text. */
 export async function mysqlAdmin(url = testUrls.mysql): Promise<Connection> {
-  const conn = await createConnection({ uri: url, multipleStatements: true, charset: 'utf8mb4_general_ci', dateStrings: true, supportBigNumbers: true, bigNumberStrings: true });
+  const conn = await createConnection({ uri: url, multipleStatements: true, charset: 'utf8mb4_general_ci', dateStrings: true, jsonStrings: true, supportBigNumbers: true, bigNumberStrings: true });
   await conn.query("SET time_zone = '+00:00'");
   return conn;
 }

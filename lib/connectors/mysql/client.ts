@@ -96,7 +96,8 @@ export class MysqlClient {
       );
     } catch (e) {
       if (e instanceof FerryError && e.code === 'CN001') {
-        throw new FerryError('CN001', `cannot connect to MySQL at ${this.address} after ${attempts} attempt(s): ${e.message}`, {
+        const why = e.cause instanceof Error ? `${e.cause.message}${(e.cause as DriverError).code ? ` (${(e.cause as DriverError).code})` : ''}` : e.message;
+        throw new FerryError('CN001', `cannot connect to MySQL at ${this.address} after ${attempts} attempt(s): ${why}`, {
           cause: e,
           details: { address: this.address, attempts },
         });

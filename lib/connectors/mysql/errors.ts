@@ -121,7 +121,8 @@ export function classify(err: unknown, context: string): FerryError {
   if (err instanceof FerryError) return err;
   const e = (err ?? {}) as DriverError;
   const code = codeOf(e);
-  const reason = e.sqlMessage ?? e.message ?? String(err);
+  // "(using password: YES)" would be mangled by secret redaction; say it in words.
+  const reason = (e.sqlMessage ?? e.message ?? String(err)).replace(/\(using password: (YES|NO)\)/, (_m, y) => (y === 'YES' ? '(with a password)' : '(without a password)'));
   const retryable = code === 'ST001' ? RETRYABLE_STATEMENT.has(e.code ?? '') : undefined;
   return new FerryError(code, `${context}: ${reason}${e.code ? ` (${e.code})` : ''}`, {
     cause: err,
