@@ -128,6 +128,22 @@ describe('mysql sinker', () => {
     assert.deepEqual(await db.query('SELECT id, f, CAST(d AS CHAR) d, s FROM t_nan'), [{ id: 10, f: 1.5, d: '2.25', s: 'Infinity' }]);
   });
 
+  for (const m of MODES) {
+    it(`${m.name}: multi-megabyte values arrive intact`, async () => {
+      const tb = `t_big_${m.name.replace(/\W/g, '_')}`;
+      await db.exec(`CREATE TABLE ${tb} (id INT PRIMARY KEY, b LONGBLOB, t LONGTEXT)`);
+      const s = await sinker({ sink: m.opts });
+      const w = await s.openTable({ table: { db: db.name, tb }, columns: [col('id', 'int'), col('b', 'binary'), col('t', 'string')], keyColumns: ['id'], source }, signal);
+      const blob = Buffer.alloc(3_500_000, 0);
+      for (let i = 0; i < blob.length; i += 7) blob[i] = i % 256; // zero bytes, \t, \n and backslashes throughout
+      const text = 'ü😀\t\n\\'.repeat(400_000);
+      await w.write([{ id: 1, b: blob, t: text }, { id: 2, b: Buffer.alloc(0), t: '' }], signal);
+      const [r] = await db.query<{ bl: number; bm: string; tl: number; tm: string }>(`SELECT LENGTH(b) bl, MD5(b) bm, CHAR_LENGTH(t) tl, MD5(t) tm FROM ${tb} WHERE id = 1`);
+      const md5 = async (x: Buffer) => (await import('node:crypto')).createHash('md5').update(x).digest('hex');
+      assert.deepEqual(r, { bl: blob.length, bm: await md5(blob), tl: [...text].length, tm: await md5(Buffer.from(text)) });
+    });
+  }
+
   it('an aborted write rejects with RT001 and the pool stays usable', async () => {
     await db.exec('CREATE TABLE t_abort (id INT PRIMARY KEY, c VARCHAR(10))');
     const s = await sinker();

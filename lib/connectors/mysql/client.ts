@@ -192,6 +192,8 @@ export function release(conn: PoolConnection): void {
   if (!destroyed.has(conn)) conn.release();
 }
 
+export const isDestroyed = (conn: PoolConnection): boolean => destroyed.has(conn);
+
 /** Destroys a connection (never returned to the pool afterwards). */
 export function destroy(conn: PoolConnection): void {
   if (destroyed.has(conn)) return;

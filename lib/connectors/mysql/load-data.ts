@@ -30,6 +30,7 @@ export function loadSql(table: TableRef, cols: WriteColumn[]): string {
   );
 }
 
+const CHUNK = 1 << 20;
 // eslint-disable-next-line no-control-regex
 const TEXT_ESCAPE = /[\\\t\n\0]/g;
 const TEXT_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\0': '\\0' };
@@ -91,6 +92,11 @@ function field(c: WriteColumn, v: Value): string | Buffer {
 export function tsvChunks(rows: Row[], cols: WriteColumn[], onBadValue: (rowIndex: number, e: ValueError) => never): Buffer[] {
   const chunks: Buffer[] = [];
   let text = '';
+  // Each chunk becomes one packet, which max_allowed_packet bounds: never empty (an empty packet ends the
+  // file), never above 1 MiB.
+  const push = (b: Buffer) => {
+    for (let o = 0; o < b.length; o += CHUNK) chunks.push(b.subarray(o, o + CHUNK));
+  };
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r];
     for (let i = 0; i < cols.length; i++) {
@@ -102,19 +108,18 @@ export function tsvChunks(rows: Row[], cols: WriteColumn[], onBadValue: (rowInde
         throw e;
       }
       if (typeof f === 'string') text += f;
-      else if (f.length) {
-        // Never an empty chunk: the driver would send an empty packet, which tells the server the file ended.
-        if (text) chunks.push(Buffer.from(text, 'utf8'));
+      else {
+        if (text) push(Buffer.from(text, 'utf8'));
         text = '';
-        chunks.push(f);
+        push(f);
       }
       text += i === cols.length - 1 ? '\n' : '\t';
     }
-    if (text.length > 1 << 20) {
-      chunks.push(Buffer.from(text, 'utf8'));
+    if (text.length > CHUNK / 4) {
+      push(Buffer.from(text, 'utf8'));
       text = '';
     }
   }
-  if (text) chunks.push(Buffer.from(text, 'utf8'));
+  if (text) push(Buffer.from(text, 'utf8'));
   return chunks;
 }
