@@ -186,6 +186,20 @@ describe('pg sinker', () => {
     }
   });
 
+  it('disable_foreign_key_checks: children may arrive before parents (session_replication_role)', async () => {
+    await s.exec(`CREATE TABLE ${s.q}.parent (id int PRIMARY KEY); CREATE TABLE ${s.q}.child (id int PRIMARY KEY, p int REFERENCES ${s.q}.parent)`);
+    const t = target('child', [col('id'), col('p')]);
+    await withSinker('insert', async (sk) => {
+      const w = await sk.openTable(t, signal);
+      await assert.rejects(w.write([{ id: 1, p: 7 }], signal), (e: FerryError) => e.code === 'IN001' && e.message.includes('at key id=1'));
+    });
+    await withSinker('insert', async (sk) => {
+      const w = await sk.openTable(t, signal);
+      await w.write([{ id: 1, p: 7 }], signal);
+    }, { disableForeignKeyChecks: true } as Partial<EndpointConfig>);
+    assert.equal(await count('child'), 1);
+  });
+
   it('sinker.replace=false keeps existing rows (ON CONFLICT DO NOTHING)', async () => {
     await s.exec(`CREATE TABLE ${s.q}.keep (id int PRIMARY KEY, c text); INSERT INTO ${s.q}.keep VALUES (1, 'orig')`);
     await withSinker('copy', async (sk) => {

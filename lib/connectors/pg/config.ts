@@ -79,19 +79,21 @@ export function parsePgUrl(endpoint: Pick<EndpointConfig, 'url' | 'username' | '
     throw new FerryError('CF001', `${key}: expected a postgres:// or postgresql:// URL, got "${u.protocol}//"`, { details: { key } });
   }
   const params = u.searchParams;
-  const settings: Record<string, string> = { ...SESSION_DEFAULTS };
+  const userSettings: Record<string, string> = {};
   const extraOptions: string[] = [];
   for (const [k, v] of params) {
     const m = /^options\[(.+)\]$/.exec(k);
-    if (m) settings[m[1]] = v;
+    if (m) userSettings[m[1]] = v;
     else if (k === 'options') extraOptions.push(v);
   }
+  // The codecs depend on these output formats, so a URL cannot change them (statement_timeout etc. it can).
+  const settings: Record<string, string> = { ...userSettings, ...SESSION_DEFAULTS };
   const user = endpoint.username ?? (decodeURIComponent(u.username) || params.get('user') || 'postgres');
   const password = endpoint.password ?? (u.password ? decodeURIComponent(u.password) : (params.get('password') ?? undefined));
   const host = params.get('host') ?? (u.hostname.replace(/^\[(.*)\]$/, '$1') || 'localhost');
   const port = Number(params.get('port') ?? (u.port || 5432));
   const database = decodeURIComponent(u.pathname.replace(/^\//, '')) || params.get('dbname') || user;
-  const options = [...Object.entries(settings).map(([k, v]) => `-c ${k}=${escapeOpt(v)}`), ...extraOptions].join(' ');
+  const options = [...extraOptions, ...Object.entries(settings).map(([k, v]) => `-c ${k}=${escapeOpt(v)}`)].join(' ');
   const connectTimeout = Number(params.get('connect_timeout') ?? 10);
   const sslmode = params.get('sslmode');
 

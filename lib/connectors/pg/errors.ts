@@ -18,7 +18,8 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOST
  * Maps a driver error to a ferry error code by SQLSTATE class, so the runner knows whether backing off helps.
  * 08 connection / network -> CN001 (retryable); 28 auth -> AU001; 42P01/3F000/42703 missing objects -> MD001;
  * 42501 privilege -> PR001; 22 data exceptions and 23 integrity violations -> IN001 (a retry cannot fix data);
- * 40001/40P01/55P03 serialization, deadlock, lock timeout -> ST001 retryable; everything else ST001 not retryable.
+ * 40001/40P01/55P03/57014 serialization, deadlock, lock or statement timeout, 53 resources -> ST001 retryable;
+ * everything else ST001 not retryable.
  */
 export function classifyCode(e: unknown): { code: ErrorCode; retryable: boolean } {
   if (e instanceof FerryError) return { code: e.code, retryable: e.retryable };
@@ -33,7 +34,8 @@ export function classifyCode(e: unknown): { code: ErrorCode; retryable: boolean 
   if (c === '42P01' || c === '3F000' || c === '42703' || c === '3D000') return { code: 'MD001', retryable: false };
   if (c === '42501') return { code: 'PR001', retryable: false };
   if (c.startsWith('22') || c.startsWith('23')) return { code: 'IN001', retryable: false };
-  if (c === '40001' || c === '40P01' || c === '55P03' || c.startsWith('53')) return { code: 'ST001', retryable: true };
+  // 57014: statement_timeout / lock_timeout cancels (ferry's own aborts surface as RT001 before this).
+  if (c === '40001' || c === '40P01' || c === '55P03' || c === '57014' || c.startsWith('53')) return { code: 'ST001', retryable: true };
   return { code: 'ST001', retryable: false };
 }
 

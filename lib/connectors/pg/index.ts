@@ -31,11 +31,10 @@ function option<T extends string>(endpoint: EndpointConfig, section: string, key
 /** A lazy pool for one endpoint: nothing connects until the first statement. */
 export function createPool(endpoint: EndpointConfig, ctx: ConnectorContext, section: string, opts?: PgPoolOptions): PgPool {
   const settings = parsePgUrl(endpoint, `${section}.url`);
-  if ((endpoint as Partial<SinkerConfig>).disableForeignKeyChecks) {
-    // FK (and other) triggers off for this session; needs a superuser, refused as PR001 otherwise.
-    settings.pool.options = `${settings.pool.options ?? ''} -c session_replication_role=replica`.trim();
-  }
-  return new PgPool(settings, ctx.logger.child({ connector: 'pg' }), opts);
+  // sinker.disable_foreign_key_checks (ape-dts default true): FK and user triggers off for ferry's sessions.
+  // Needs a superuser (or GRANT SET ON PARAMETER, PG15+); otherwise a warning and FKs stay checked.
+  const sessionSql = section === 'sinker' && (endpoint as Partial<SinkerConfig>).disableForeignKeyChecks ? ['SET session_replication_role = replica'] : [];
+  return new PgPool(settings, ctx.logger.child({ connector: 'pg' }), { sessionSql, ...opts });
 }
 
 /**

@@ -26,6 +26,11 @@ export interface PgPoolOptions {
   connectAttempts?: number;
   connectBaseMs?: number;
   connectMaxMs?: number;
+  /**
+   * Best-effort statements run on every new session (e.g. `SET session_replication_role = replica`): queued
+   * before any other statement; when refused (privilege) a warning is logged once and the session is used as is.
+   */
+  sessionSql?: string[];
 }
 
 /**
@@ -38,6 +43,7 @@ export class PgPool {
   private pool?: pg.Pool;
   private readonly config: PoolConfig;
   private readonly opts: Required<PgPoolOptions>;
+  private warnedSessionSql = false;
 
   constructor(
     settings: PgPoolSettings,
@@ -46,7 +52,7 @@ export class PgPool {
   ) {
     this.target = settings.target;
     this.config = settings.pool;
-    this.opts = { connectAttempts: 5, connectBaseMs: 250, connectMaxMs: 5000, ...opts };
+    this.opts = { connectAttempts: 5, connectBaseMs: 250, connectMaxMs: 5000, sessionSql: [], ...opts };
   }
 
   private get raw(): pg.Pool {
@@ -61,6 +67,15 @@ export class PgPool {
       }
       this.pool = new pg.Pool({ ...this.config, connectionTimeoutMillis: 0, types: textTypes, Client: TimedClient });
       this.pool.on('error', (err) => this.logger.warn('idle PostgreSQL connection failed', { target: this.target.label, error: err }));
+      this.pool.on('connect', (client) => {
+        for (const sql of this.opts.sessionSql) {
+          client.query(sql).catch((err: unknown) => {
+            if (this.warnedSessionSql) return;
+            this.warnedSessionSql = true;
+            this.logger.warn('session setting refused; continuing without it', { target: this.target.label, sql, error: err });
+          });
+        }
+      });
     }
     return this.pool;
   }
