@@ -221,7 +221,9 @@ describe('pg sinker', () => {
 
   it('unreachable port: CN001 after retries, naming host:port and never the password', async () => {
     const started = Date.now();
+    process.env.FERRY_CONNECT_RETRIES = '3';
     const sk = await pgConnector.createSinker!(pgEndpoint({ url: 'postgres://postgres:sekret-pw@127.0.0.1:1/postgres' }), ctx);
+    delete process.env.FERRY_CONNECT_RETRIES;
     await assert.rejects(sk.openTable(target('x', [col('id')]), signal), (e: FerryError) => {
       assert.equal(e.code, 'CN001');
       assert.equal(e.retryable, true);
@@ -237,7 +239,9 @@ describe('pg sinker', () => {
     const u = new URL(pgEndpoint().url);
     u.pathname = '/no_such_db_ferry';
     const md = await pgConnector.createMetadata!(pgEndpoint({ url: u.toString() }), ctx);
+    const t0 = Date.now();
     await assert.rejects(md.listDatabases(signal), (e: FerryError) => e.code === 'MD001' && e.message.includes('no_such_db_ferry'));
+    assert.ok(Date.now() - t0 < 400, 'not retried');
     await md.close();
   });
 

@@ -3,7 +3,7 @@ import pg from 'pg';
 import type { PoolClient, PoolConfig, QueryConfig } from 'pg';
 import { FerryError, isFerryError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import { abortError, retry, throwIfAborted } from '../../core/signal.ts';
+import { abortError, connectRetryOptions, retry, throwIfAborted } from '../../core/signal.ts';
 import { classifyCode, toFerryError } from './errors.ts';
 import type { PgPoolSettings, PgTarget } from './config.ts';
 
@@ -22,7 +22,7 @@ const textTypes = {
 };
 
 export interface PgPoolOptions {
-  /** Connection attempts before CN001 (first included). */
+  /** Connection attempts before CN001 (first included); default from FERRY_CONNECT_RETRIES (core policy). */
   connectAttempts?: number;
   connectBaseMs?: number;
   connectMaxMs?: number;
@@ -52,7 +52,8 @@ export class PgPool {
   ) {
     this.target = settings.target;
     this.config = settings.pool;
-    this.opts = { connectAttempts: 5, connectBaseMs: 250, connectMaxMs: 5000, sessionSql: [], ...opts };
+    const policy = connectRetryOptions(); // FERRY_CONNECT_RETRIES, shared by every connector
+    this.opts = { connectAttempts: policy.attempts, connectBaseMs: policy.baseMs, connectMaxMs: policy.maxMs, sessionSql: [], ...opts };
   }
 
   private get raw(): pg.Pool {
