@@ -183,6 +183,8 @@ describe('pg types round-trip PG -> PG', () => {
       assert.match(r2.c_geom as string, /^[0-9A-F]+$/);
       assert.equal(r2.c_jsonb, '{"n": 1.230, "z": {"deep": [true, false, null]}}');
       assert.equal(r5.c_text, null);
+      assert.equal(r1.c_char, 'a'); // char(10) blanks are not part of the value
+      assert.equal(r2.c_char, 'ten chars!');
     } finally {
       await md.close();
       await source.close();

@@ -167,6 +167,12 @@ export function padFraction(s: string, digits: number): string {
   return `${s.slice(0, secEnd)}.${'0'.repeat(digits)}${s.slice(secEnd)}`;
 }
 
+const trimBlanks = (s: string): string => {
+  let e = s.length;
+  while (e > 0 && s.charCodeAt(e - 1) === 32) e--;
+  return e === s.length ? s : s.slice(0, e);
+};
+
 const hexToBuffer = (raw: string | Buffer): Buffer => (Buffer.isBuffer(raw) ? raw : Buffer.from(raw.slice(2), 'hex'));
 const asText = (raw: string | Buffer): string => (typeof raw === 'string' ? raw : raw.toString('utf8'));
 
@@ -188,6 +194,10 @@ export function decoderFor(col: ColumnMeta): Decoder {
       const digits = col.precision ?? 6;
       return (r) => padFraction(asText(r), digits);
     }
+    case 'string':
+      // char(n) pads with blanks that PostgreSQL itself treats as insignificant (char -> text drops them, as
+      // MySQL does on read); the canonical value is the unpadded text, and writing it back pads again.
+      return base === 'bpchar' ? (r) => trimBlanks(asText(r)) : asText;
     default:
       return asText; // decimal, bit, strings, json, date, interval, uuid, inet, enum, array, geometry (hex EWKB), other
   }
