@@ -7,7 +7,9 @@ import { doneChunks, forgetTask, runSnapshot, type SnapshotSummary } from '../ta
 import { logProgress, ttyProgress } from '../task/progress.ts';
 import { openContext, stopOnSignals, type CommonFlags } from './context.ts';
 
-const out = (s: string) => process.stdout.write(s + '\n');
+const out = (s: string): void => {
+  process.stdout.write(s + '\n');
+};
 
 /** `ferry run <config>`: the whole task on this machine. Returns the process exit code. */
 export async function runCommand(configPath: string, flags: CommonFlags & { init?: boolean; json?: boolean }): Promise<number> {

@@ -22,22 +22,30 @@ export async function main(argv: string[]): Promise<number> {
     .description('run the task (plan + chunks) on this machine; rerun continues where it stopped')
     .option('--init', 'forget stored plan and progress, start over')
     .option('--json', 'print the summary as JSON')
-    .action(async (config, o) => (code = await runCommand(config, { ...flags(), ...o })));
+    .action(async (config, o) => {
+      code = await runCommand(config, { ...flags(), ...o });
+    });
   program
     .command('plan <config>')
     .description('discover tables, cut chunks, store the plan; print chunk ids')
     .option('--init', 'forget stored plan and progress first')
-    .action(async (config, o) => (code = await planCommand(config, { ...flags(), ...o })));
+    .action(async (config, o) => {
+      code = await planCommand(config, { ...flags(), ...o });
+    });
   program
     .command('chunk <config> <chunkId>')
     .description('copy one chunk of the stored plan')
     .option('--deadline-ms <ms>', 'stop cleanly after this many ms and report partial')
-    .action(async (config, chunkId, o) => (code = await chunkCommand(config, chunkId, { ...flags(), ...o })));
+    .action(async (config, chunkId, o) => {
+      code = await chunkCommand(config, chunkId, { ...flags(), ...o });
+    });
   program
     .command('status <config>')
     .description('show plan and progress from the checkpoint store')
     .option('--json', 'print as JSON')
-    .action(async (config, o) => (code = await statusCommand(config, { ...flags(), ...o })));
+    .action(async (config, o) => {
+      code = await statusCommand(config, { ...flags(), ...o });
+    });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return code;
