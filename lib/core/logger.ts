@@ -29,13 +29,15 @@ function scrub(fields: Record<string, unknown> | undefined): Record<string, unkn
   return out;
 }
 
-function wrap(p: PinoLogger): Logger {
+/** Children are made from the root with merged bindings, so a key bound twice appears once (last wins). */
+function wrap(root: PinoLogger, bindings: Record<string, unknown> = {}): Logger {
+  const p = Object.keys(bindings).length ? root.child(bindings) : root;
   return {
     debug: (msg, f) => p.debug(scrub(f) ?? {}, redactSecrets(msg)),
     info: (msg, f) => p.info(scrub(f) ?? {}, redactSecrets(msg)),
     warn: (msg, f) => p.warn(scrub(f) ?? {}, redactSecrets(msg)),
     error: (msg, f) => p.error(scrub(f) ?? {}, redactSecrets(msg)),
-    child: (b) => wrap(p.child(scrub(b) ?? {})),
+    child: (b) => wrap(root, { ...bindings, ...scrub(b) }),
   };
 }
 
