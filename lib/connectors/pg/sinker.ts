@@ -27,6 +27,8 @@ function missingColumn(id: string, name: string, cols: PgColumn[]): FerryError {
  */
 export class PgSinker implements Sinker {
   readonly capabilities: SinkerCapabilities = { replaceAll: true, ddl: false };
+  /** Tables already warned about (openTable runs once per chunk). */
+  private readonly warned = new Set<string>();
 
   constructor(
     private readonly pool: PgPool,
@@ -52,7 +54,8 @@ export class PgSinker implements Sinker {
     const keys = new Set(target.keyColumns);
     const hasArbiter =
       keys.size > 0 && shape.uniques.some((u) => u.immediate && u.columns.length === keys.size && u.columns.every((c) => keys.has(c)));
-    if (keys.size && !hasArbiter) {
+    if (keys.size && !hasArbiter && !this.warned.has(id)) {
+      this.warned.add(id);
       // Still idempotent (delete by key + insert under a table advisory lock), only slower than ON CONFLICT.
       this.o.logger.warn('target has no unique index on the key; upserting by delete + insert', { table: id, key: target.keyColumns });
     }

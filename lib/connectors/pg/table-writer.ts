@@ -76,8 +76,10 @@ export class PgTableWriter implements TableWriter {
         await this.pool.withClient(signal, (client) => this.writeOnce({ client, target: this.pool.target, signal, ctx: this.ctx }, keyed, nullKey));
         return;
       } catch (e) {
-        // Deadlock / serialization failure: the batch rolled back whole, so running it again is safe.
-        if (!(isFerryError(e) && e.code === 'ST001' && e.retryable) || attempt >= DEADLOCK_ATTEMPTS || signal.aborted) throw e;
+        // Deadlock / serialization failure: the batch rolled back whole, so running it again is safe. Other
+        // retryable errors (timeouts, connection loss) go back to the runner, which backs off for longer.
+        const transient = isFerryError(e) && (e.details.sqlstate === '40P01' || e.details.sqlstate === '40001');
+        if (!transient || attempt >= DEADLOCK_ATTEMPTS || signal.aborted) throw e;
         this.o.logger.debug('retrying batch after a transient failure', { table: tableId(this.target.table), attempt, error: e });
         await sleep(25 * 2 ** attempt * (0.5 + Math.random()), signal);
       }
