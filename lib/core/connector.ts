@@ -15,7 +15,7 @@ export interface ConnectorContext {
  *
  * `E` is the connector's endpoint config (lib/config EndpointConfig or a subtype).
  */
-export interface ConnectorDefinition<E = unknown> {
+export interface ConnectorDefinition<E = unknown> extends CdcConnectorRoles<E> {
   dbType: string;
   /** Human name for messages and docs. */
   title: string;
@@ -24,4 +24,9 @@ export interface ConnectorDefinition<E = unknown> {
   createSinker?(endpoint: E, ctx: ConnectorContext): Promise<Sinker>;
   /** Quotes an identifier for this engine (`a``b` / "a""b"). */
   quoteIdent(name: string): string;
+}
+
+/** CDC roles a connector may add to its definition (kept apart so snapshot-only connectors stay small). */
+export interface CdcConnectorRoles<E = unknown> {
+  createCdcSource?(endpoint: E, ctx: ConnectorContext): Promise<import('./change.ts').CdcSource & import('./change.ts').CdcStartCapture>;
 }

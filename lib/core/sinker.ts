@@ -42,5 +42,43 @@ export interface Sinker {
   readonly capabilities: SinkerCapabilities;
   /** Checks the target table exists (MD001 naming it otherwise) and has every column (MD001 naming it). */
   openTable(target: WriteTarget, signal: AbortSignal): Promise<TableWriter>;
+  /** CDC apply (see ChangeApplier); absent when the sinker cannot apply changes. */
+  openApplier?(signal: AbortSignal): Promise<ChangeApplier>;
   close(): Promise<void>;
+}
+
+/**
+ * A row change routed to its target: target table and column names, canonical values.
+ * - insert: `after` is the full row.
+ * - update: `beforeKey` holds the key before the change (target key column names); `after` the new row.
+ *   Columns absent from `after` (PostgreSQL unchanged TOAST values) stay as they are in the target.
+ *   When the key changed, the old row is deleted and the new one written.
+ * - delete: `beforeKey` identifies the row.
+ */
+export interface TargetChange {
+  op: 'insert' | 'update' | 'delete';
+  target: WriteTarget;
+  beforeKey: Row | null;
+  after: Row | null;
+}
+
+/**
+ * CDC apply: an optional sinker capability (`Sinker.openApplier`), declared, never a silent no-op.
+ * Invariant: `apply` has the effect of applying `changes` one by one in the given order, inside ONE target
+ * transaction that is committed when it resolves (and rolled back when it rejects); applying the same
+ * changes again leaves the target unchanged (inserts are upserts, deletes of absent rows are no-ops), so a
+ * transaction replayed after a crash is harmless. Implementations batch consecutive changes of one table
+ * into multi-row statements where that keeps the result identical.
+ */
+export interface ChangeApplier {
+  apply(changes: TargetChange[], signal: AbortSignal): Promise<void>;
+  /** Runs a DDL statement (already in the target's dialect) outside any open transaction. */
+  applyDdl?(sql: string, signal: AbortSignal): Promise<void>;
+  truncate?(table: TableRef, signal: AbortSignal): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Sinkers that support CDC implement this beside `Sinker`. */
+export interface ChangeApplierFactory {
+  openApplier(signal: AbortSignal): Promise<ChangeApplier>;
 }
