@@ -14,7 +14,7 @@ import type { Readable } from 'node:stream';
 import { createPool, type Pool, type PoolConnection, type QueryOptions } from 'mysql2/promise';
 import { FerryError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import { abortError, retry, throwIfAborted } from '../../core/signal.ts';
+import { abortError, connectRetryOptions, retry, throwIfAborted } from '../../core/signal.ts';
 import type { ResolvedMysqlConfig } from './config.ts';
 import { classify, type DriverError } from './errors.ts';
 
@@ -30,7 +30,7 @@ export interface ClientOptions {
   role: SessionRole;
   logger: Logger;
   disableForeignKeyChecks?: boolean;
-  /** Backoff for opening connections (default 5 attempts, 200 ms .. 5 s). */
+  /** Backoff for opening connections (default: core connectRetryOptions, i.e. FERRY_CONNECT_RETRIES). */
   connectRetry?: ConnectRetry;
 }
 
@@ -50,7 +50,6 @@ export interface ServerInfo {
  */
 export const SINK_SQL_MODE = 'STRICT_ALL_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION';
 
-const DEFAULT_RETRY: ConnectRetry = { attempts: 5, baseMs: 200, maxMs: 5_000 };
 const destroyed = new WeakSet<object>();
 
 export class MysqlClient {
@@ -79,7 +78,7 @@ export class MysqlClient {
 
   /** A ready connection; retries refused/timed-out connects with backoff, then CN001 naming host:port. */
   async connection(signal: AbortSignal): Promise<PoolConnection> {
-    const r = this.opts.connectRetry ?? DEFAULT_RETRY;
+    const r = this.opts.connectRetry ?? connectRetryOptions();
     let attempts = 0;
     try {
       return await retry(

@@ -26,6 +26,7 @@ import { destroy, release, type MysqlClient } from './client.ts';
 import { classify } from './errors.ts';
 import { keyColumnsOf, keysetSelect, nullKeyCond, rangeConds, selectList, whereClause } from './keyset.ts';
 import { quoteIdent, quoteTable } from './sql.ts';
+import { rowArrays } from './row-stream.ts';
 import { rowDecoder } from './type-map.ts';
 
 export class MysqlSnapshotSource implements SnapshotSource {
@@ -99,9 +100,8 @@ export class MysqlSnapshotSource implements SnapshotSource {
     try {
       // The promise wrapper's typings call this a promise Connection; at runtime it is the callback one.
       const core = conn.connection as unknown as CoreConnection;
-      const rows = core.query({ sql, rowsAsArray: true }).stream({ highWaterMark: Math.min(batchSize, 1000) });
-      for await (const arr of rows) {
-        pending.push(sel.decode(arr as unknown[]));
+      for await (const got of rowArrays(core, sql, sel.decode, batchSize * 2, signal)) {
+        pending = pending.length ? pending.concat(got) : got;
         for (let cut; pending.length > batchSize && (cut = cutAt(false)) > 0; ) yield take(cut);
       }
       if (signal.aborted) throw abortError(signal);
