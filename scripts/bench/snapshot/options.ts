@@ -1,0 +1,84 @@
+import { parseArgs } from 'node:util';
+
+/** The three snapshot paths, each compared with the peer tool a user would otherwise reach for. */
+export const PATH_IDS = ['mm', 'pp', 'mp'] as const;
+export type PathId = (typeof PATH_IDS)[number];
+
+export interface SnapshotBenchOptions {
+  rows: number;
+  fresh: boolean;
+  /** ferry runs once per (parallel, batch) pair, so a sweep is one command. */
+  parallel: number[];
+  batch: number[];
+  /** Rows per planned chunk; undefined = rows / (4 x parallel), so every worker gets several chunks. */
+  chunkRows?: number;
+  /** pipeline.buffer_size; undefined = ferry's default (16000 rows). */
+  buffer?: number;
+  paths: PathId[];
+  peers: boolean;
+  json: boolean;
+  cpuProf: boolean;
+  keep: boolean;
+}
+
+export const SNAPSHOT_USAGE = `npm run bench -- snapshot [options]
+  --rows N          rows in sbtest1 (default 1000000)
+  --fresh           regenerate the source tables even when they already hold N rows
+  --parallel N[,N]  ferry chunks copied at once (default 4); a list runs ferry once per value
+  --batch N[,N]     extractor and sinker batch_size (default 2000); a list runs once per value
+  --chunk-rows N    rows per planned chunk (default rows / (4 x parallel))
+  --buffer N        pipeline.buffer_size in rows (default: ferry's, 16000)
+  --paths mm,pp,mp  mysql->mysql, pg->pg, mysql->pg (default all three)
+  --no-peers        time ferry only (no mysqldump, pg_dump, pgloader)
+  --cpu-prof        run ferry under --cpu-prof and print the top frames
+  --keep            keep the target tables afterwards (default: dropped)
+  --json            print the results as JSON instead of a table
+Servers: the project's own (npm run services -- up); FERRY_MYSQL_PORT / FERRY_PG_PORT / FERRY_SERVICES_DIR
+select another instance, as for scripts/services.sh.`;
+
+const list = (s: string, name: string): number[] => {
+  const out = s.split(',').map((x) => Number(x.trim()));
+  if (out.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--${name}: expected positive integers, got "${s}"`);
+  return out;
+};
+
+/** Parses the snapshot bench's argv; returns undefined after printing usage for --help. */
+export function parseSnapshotOptions(argv: string[]): SnapshotBenchOptions | undefined {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      rows: { type: 'string', default: '1000000' },
+      fresh: { type: 'boolean', default: false },
+      parallel: { type: 'string', default: '4' },
+      batch: { type: 'string', default: '2000' },
+      'chunk-rows': { type: 'string' },
+      buffer: { type: 'string' },
+      paths: { type: 'string', default: PATH_IDS.join(',') },
+      'no-peers': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      'cpu-prof': { type: 'boolean', default: false },
+      keep: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(SNAPSHOT_USAGE + '\n');
+    return undefined;
+  }
+  const paths = values.paths!.split(',').map((p) => p.trim());
+  for (const p of paths) if (!(PATH_IDS as readonly string[]).includes(p)) throw new Error(`--paths: unknown path "${p}" (use ${PATH_IDS.join(',')})`);
+  return {
+    rows: list(values.rows!, 'rows')[0],
+    fresh: values.fresh!,
+    parallel: list(values.parallel!, 'parallel'),
+    batch: list(values.batch!, 'batch'),
+    chunkRows: values['chunk-rows'] ? list(values['chunk-rows'], 'chunk-rows')[0] : undefined,
+    buffer: values.buffer ? list(values.buffer, 'buffer')[0] : undefined,
+    paths: paths as PathId[],
+    peers: !values['no-peers'],
+    json: values.json!,
+    cpuProf: values['cpu-prof']!,
+    keep: values.keep!,
+  };
+}

@@ -1,0 +1,72 @@
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { measure, type Measured } from '../support/measure.ts';
+import { repoRoot } from '../support/servers.ts';
+import { SOURCE_DB, TABLE } from './dataset.ts';
+import { ferryTaskConfig } from './ferry-config.ts';
+import type { BenchPath } from './paths.ts';
+
+export interface FerryRun extends Measured {
+  configFile: string;
+  logFile: string;
+  /** ferry's own JSON summary (`run --json`), when it printed one. */
+  summary?: { status: string; rows: number; seconds: number; rowsPerSec: number; chunks: number; errors: unknown[] };
+  cpuProfile?: string;
+}
+
+export interface FerryKnobs {
+  parallel: number;
+  batch: number;
+  chunkRows: number;
+  buffer?: number;
+  cpuProf: boolean;
+}
+
+/**
+ * One `ferry run` as a user runs it: a child process on a generated task_config.ini, `--init` so an earlier
+ * run's checkpoints never skip work. The target table must already exist and be empty.
+ */
+export async function runFerry(path: BenchPath, knobs: FerryKnobs, workDir: string): Promise<FerryRun> {
+  const tag = `${path.id}-p${knobs.parallel}-b${knobs.batch}-c${knobs.chunkRows}${knobs.buffer ? `-q${knobs.buffer}` : ''}`;
+  const dir = join(workDir, tag);
+  mkdirSync(dir, { recursive: true });
+  const configFile = join(dir, 'task_config.ini');
+  writeFileSync(
+    configFile,
+    ferryTaskConfig({
+      taskId: `bench_${tag.replace(/[^A-Za-z0-9_-]/g, '_')}`,
+      source: { dbType: path.source.dbType, url: path.source.url, db: SOURCE_DB, tb: TABLE },
+      target: { dbType: path.ferry.dbType, url: path.ferry.url, db: path.ferry.db },
+      parallel: knobs.parallel,
+      batch: knobs.batch,
+      chunkRows: knobs.chunkRows,
+      buffer: knobs.buffer,
+      checkpointDir: join(dir, 'checkpoint'),
+    }),
+  );
+  const profDir = join(dir, 'cpu-prof');
+  const node = [process.execPath, ...(knobs.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [])];
+  const logFile = join(dir, 'ferry.log');
+  const m = await measure([...node, join(repoRoot, 'bin/ferry.mjs'), 'run', configFile, '--init', '--no-progress', '--json'], {
+    cwd: repoRoot,
+    stderrFile: logFile,
+    memory: true,
+  });
+  const line = m.stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  let summary: FerryRun['summary'];
+  try {
+    summary = line ? JSON.parse(line) : undefined;
+  } catch {
+    summary = undefined;
+  }
+  const prof = knobs.cpuProf ? readdirSafe(profDir).find((f) => f.endsWith('.cpuprofile')) : undefined;
+  return { ...m, configFile, logFile, summary, cpuProfile: prof ? join(profDir, prof) : undefined };
+}
+
+const readdirSafe = (d: string): string[] => {
+  try {
+    return readdirSync(d);
+  } catch {
+    return [];
+  }
+};
