@@ -95,25 +95,27 @@ describe('mysql throughput', { skip: process.env.FERRY_BENCH !== '1' && 'set FER
     });
   }
 
-  it('writes: keyless replaceAll', async () => {
-    const sinker = await createMysqlSinker(mysqlEndpoint(), ctx);
-    const times: number[] = [];
-    try {
-      await db.exec(`DROP TABLE IF EXISTS sbdst_nokey; CREATE TABLE sbdst_nokey LIKE sbtest_nokey`);
-      const w = await sinker.openTable({ table: { db: db.name, tb: 'sbdst_nokey' }, columns: meta.columns, keyColumns: [], source: meta }, signal);
-      for (let r = 0; r < REPS; r++) {
-        const t0 = performance.now();
-        await w.replaceAll!(
-          (async function* () {
-            for (let i = 0; i < rows.length; i += BATCH) yield rows.slice(i, i + BATCH);
-          })(),
-          signal,
-        );
-        times.push(performance.now() - t0);
+  for (const loadData of [true, false]) {
+    it(`writes: keyless replaceAll (${loadData ? 'LOAD DATA' : 'INSERT'})`, async () => {
+      const sinker = await createMysqlSinker(mysqlEndpoint(), ctx, { sink: { loadData } });
+      const times: number[] = [];
+      try {
+        await db.exec(`DROP TABLE IF EXISTS sbdst_nokey; CREATE TABLE sbdst_nokey LIKE sbtest_nokey`);
+        const w = await sinker.openTable({ table: { db: db.name, tb: 'sbdst_nokey' }, columns: meta.columns, keyColumns: [], source: meta }, signal);
+        for (let r = 0; r < REPS; r++) {
+          const t0 = performance.now();
+          await w.replaceAll!(
+            (async function* () {
+              for (let i = 0; i < rows.length; i += BATCH) yield rows.slice(i, i + BATCH);
+            })(),
+            signal,
+          );
+          times.push(performance.now() - t0);
+        }
+      } finally {
+        await sinker.close();
       }
-    } finally {
-      await sinker.close();
-    }
-    results.push(`write keyless replaceAll (INSERT)  ${rate(times)}`);
-  });
+      results.push(`write keyless replaceAll, ${loadData ? 'LOAD DATA' : 'INSERT   '}  ${rate(times)}`);
+    });
+  }
 });

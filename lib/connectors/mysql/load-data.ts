@@ -23,9 +23,10 @@ const TEXT_FAMILIES = new Set(['int', 'uint', 'decimal', 'float', 'string', 'enu
 export const loadable = (cols: WriteColumn[]): boolean =>
   cols.every((c) => TEXT_FAMILIES.has(c.target.family) && c.from !== 'bit' && c.from !== 'geometry' && c.from !== 'array');
 
-export function loadSql(table: TableRef, cols: WriteColumn[]): string {
+/** `replace`: REPLACE on key conflicts; without it, plain loading (keyless tables in replaceAll). */
+export function loadSql(table: TableRef, cols: WriteColumn[], replace = true): string {
   return (
-    `LOAD DATA LOCAL INFILE 'ferry-batch' REPLACE INTO TABLE ${quoteTable(table)} CHARACTER SET binary` +
+    `LOAD DATA LOCAL INFILE 'ferry-batch'${replace ? ' REPLACE' : ''} INTO TABLE ${quoteTable(table)} CHARACTER SET binary` +
     ` FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (${cols.map((c) => quoteIdent(c.target.name)).join(', ')})`
   );
 }

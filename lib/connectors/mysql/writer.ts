@@ -46,10 +46,11 @@ export interface WriterSetup {
 }
 
 export class MysqlTableWriter implements TableWriter {
+  /** LOAD DATA usable for these columns (and not refused by the server so far). */
   private loadData: boolean;
 
   constructor(private readonly s: WriterSetup) {
-    this.loadData = s.loadData && s.mode === 'replace' && loadable(s.columns);
+    this.loadData = s.loadData && loadable(s.columns);
   }
 
   private get id(): string {
@@ -69,7 +70,7 @@ export class MysqlTableWriter implements TableWriter {
     const nullStmts = nullKey.length ? [...deletes.values(), ...this.s.builder.build(nullKey, this.s.mode)] : [];
     const retried = <T>(fn: (conn: PoolConnection) => Promise<T>) =>
       retry(() => this.s.client.withConnection(signal, fn), { attempts: this.s.lockRetries, baseMs: 50, maxMs: 1_000, signal });
-    if (this.loadData && normal.length) {
+    if (this.loadData && this.s.mode === 'replace' && normal.length) {
       const chunks = tsvChunks(normal, this.s.columns, (i, e) => {
         throw this.s.builder.rowError(normal[i], i, e.column, e.reason, e);
       });
@@ -91,7 +92,7 @@ export class MysqlTableWriter implements TableWriter {
       };
       if (res.warningStatus) {
         await rollback(conn);
-        this.s.client.logger.warn('LOAD DATA warned; batch redone with statements', { table: this.id, warnings: res.warningStatus });
+        this.loadFellBack(`${res.warningStatus} warning(s)`);
         return false;
       }
       for (const st of nullStmts) await run(conn, st.sql, signal);
@@ -99,17 +100,45 @@ export class MysqlTableWriter implements TableWriter {
       return true;
     } catch (e) {
       await rollback(conn);
-      if (isIntegrity(e)) {
-        this.s.client.logger.debug('LOAD DATA rejected a value; batch redone with statements to name the row', { table: this.id });
-        return false;
-      }
-      if (LOAD_REFUSED.has((e as DriverError).code ?? '')) {
-        this.loadData = false;
-        this.s.client.logger.info('LOAD DATA LOCAL refused by the server; writing with statements', { table: this.id });
-        return false;
-      }
+      if (this.loadRejected(e)) return false;
       throw classify(e, `target ${this.id}`);
     }
+  }
+
+  /** replaceAll's batch by LOAD DATA inside the open transaction, undone to a savepoint when it must fall back. */
+  private async loadInTransaction(conn: PoolConnection, rows: Row[], mode: WriteMode, signal: AbortSignal): Promise<boolean> {
+    const chunks = tsvChunks(rows, this.s.columns, (i, e) => {
+      throw this.s.builder.rowError(rows[i], i, e.column, e.reason, e);
+    });
+    await run(conn, 'SAVEPOINT ferry_load', signal);
+    try {
+      const sql = loadSql(this.s.table, this.s.columns, mode === 'replace');
+      const res = (await run(conn, { sql, infileStreamFactory: () => Readable.from(chunks) }, signal)) as { warningStatus?: number };
+      if (!res.warningStatus) return true;
+      this.loadFellBack(`${res.warningStatus} warning(s)`);
+    } catch (e) {
+      if (!this.loadRejected(e)) throw e;
+    }
+    await run(conn, 'ROLLBACK TO SAVEPOINT ferry_load', signal);
+    return false;
+  }
+
+  private loadFellBack(why: string): void {
+    this.s.client.logger.warn('LOAD DATA warned; batch redone with statements', { table: this.id, why });
+  }
+
+  /** Whether a LOAD DATA error means "redo with statements" (a bad value, or LOCAL INFILE refused). */
+  private loadRejected(e: unknown): boolean {
+    if (isIntegrity(e)) {
+      this.s.client.logger.debug('LOAD DATA rejected a value; batch redone with statements to name the row', { table: this.id });
+      return true;
+    }
+    if (LOAD_REFUSED.has((e as DriverError).code ?? '')) {
+      this.loadData = false;
+      this.s.client.logger.info('LOAD DATA LOCAL refused by the server; writing with statements', { table: this.id });
+      return true;
+    }
+    return false;
   }
 
   private async execute(conn: PoolConnection, stmts: Statement[], nullStmts: Statement[], signal: AbortSignal): Promise<void> {
@@ -198,6 +227,10 @@ export class MysqlTableWriter implements TableWriter {
         await run(conn, `DELETE FROM ${quoteTable(this.s.table)}`, signal);
         for await (const rows of batches) {
           throwIfAborted(signal);
+          if (this.loadData && mode !== 'upsert' && rows.length && (await this.loadInTransaction(conn, rows, mode, signal))) {
+            n += rows.length;
+            continue;
+          }
           for (const st of this.s.builder.build(rows, mode)) {
             try {
               await run(conn, st.sql, signal);
