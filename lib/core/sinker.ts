@@ -72,8 +72,11 @@ export interface TargetChange {
  */
 export interface ChangeApplier {
   apply(changes: TargetChange[], signal: AbortSignal): Promise<void>;
-  /** Runs a DDL statement (already in the target's dialect) outside any open transaction. */
-  applyDdl?(sql: string, signal: AbortSignal): Promise<void>;
+  /**
+   * Runs a DDL statement (already in the target's dialect) outside any open transaction, with `db` (MySQL
+   * database / PostgreSQL schema) as the default for unqualified names.
+   */
+  applyDdl?(ddl: { db: string; sql: string }, signal: AbortSignal): Promise<void>;
   truncate?(table: TableRef, signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import type { Logger, MetadataAccessor, SnapshotSource, Sinker, ConnectorDefinition } from '../core/index.ts';
+import type { Logger, MetadataAccessor, SnapshotSource, Sinker, ConnectorDefinition, CdcSource, CdcStartCapture } from '../core/index.ts';
 import { FerryError } from '../core/errors.ts';
 import type { EndpointConfig, TaskConfig } from '../config/types.ts';
 import { loadConnector } from '../connectors/registry.ts';
@@ -24,6 +24,11 @@ export class TaskResources {
 
   source(): Promise<SnapshotSource> {
     return this.role('source', 'extractor', (c, e) => c.createSnapshotSource?.(e, this.ctx('extractor')));
+  }
+
+  /** The extractor's change stream (CDC), also used to capture the handover position. */
+  cdcSource(): Promise<CdcSource & CdcStartCapture> {
+    return this.role('cdc source', 'extractor', (c, e) => c.createCdcSource?.(e, this.ctx('extractor')));
   }
 
   sinker(): Promise<Sinker> {
@@ -52,7 +57,7 @@ export class TaskResources {
         const connector = await loadConnector(endpoint.dbType, `${section}.db_type`);
         const made = make(connector, endpoint);
         if (!made) {
-          throw new FerryError('CF001', `${section}.db_type: ${connector.title} cannot be used as ${name === 'sinker' ? 'a sinker' : 'a snapshot source'}`, {
+          throw new FerryError('CF001', `${section}.db_type: ${connector.title} cannot be used as ${({ sinker: 'a sinker', 'cdc source': 'a CDC source' } as Record<string, string>)[name] ?? 'a snapshot source'}`, {
             details: { key: `${section}.db_type` },
           });
         }

@@ -1,0 +1,109 @@
+import type { Logger, MetadataAccessor, RowChange, Row, TableMeta, TableRef, TargetChange, WriteTarget } from '../../core/index.ts';
+import { FerryError } from '../../core/errors.ts';
+import type { TaskConfig } from '../../config/types.ts';
+import { createFilter, type TableFilter } from '../filter.ts';
+import { createRouter, type Router } from '../router.ts';
+
+/** How one source table lands in the target, derived from filter + router + source metadata. */
+export interface TableRoute {
+  source: TableRef;
+  target: WriteTarget;
+  /** source column -> target column, for columns that are copied (ignore_cols removed). */
+  columns: Map<string, string>;
+  /** Source names of the key columns; empty for keyless tables. */
+  sourceKey: string[];
+  keyless: boolean;
+}
+
+/**
+ * Turns source row changes into target changes: filters tables and events (`filter.do_events`), drops
+ * ignored columns, renames by `router`, and derives the before-key. Table routes are cached and rebuilt
+ * after DDL (`invalidate`). Invariant: a change of an excluded table or event yields null, never a
+ * partial change; a column absent from the source change stays absent (unchanged TOAST).
+ */
+export class ChangeRouter {
+  private readonly filter: TableFilter;
+  private readonly router: Router;
+  private readonly routes = new Map<string, Promise<TableRoute | null>>();
+
+  constructor(private readonly cfg: TaskConfig, private readonly meta: MetadataAccessor, private readonly logger: Logger) {
+    this.filter = createFilter(cfg.filter);
+    this.router = createRouter(cfg.router);
+  }
+
+  tableIncluded(t: TableRef): boolean {
+    return this.filter.tableIncluded(t.db, t.tb);
+  }
+
+  ddlIncluded(db: string, tb: string | undefined, ddlType: string): boolean {
+    return this.filter.ddlIncluded(db, tb, ddlType);
+  }
+
+  routeTable(t: TableRef): TableRef {
+    return this.router.routeTable(t);
+  }
+
+  /** Forget cached metadata of a table (after DDL) or of all tables. */
+  invalidate(t?: TableRef): void {
+    if (t) this.routes.delete(key(t));
+    else this.routes.clear();
+  }
+
+  async route(t: TableRef, signal: AbortSignal): Promise<TableRoute | null> {
+    const k = key(t);
+    let r = this.routes.get(k);
+    if (!r) {
+      r = this.build(t, signal);
+      this.routes.set(k, r);
+      r.catch(() => this.routes.delete(k));
+    }
+    return r;
+  }
+
+  async toTarget(c: RowChange, signal: AbortSignal): Promise<TargetChange | null> {
+    if (!this.filter.eventIncluded(c.table.db, c.table.tb, c.op)) return null;
+    const route = await this.route(c.table, signal);
+    if (!route) return null;
+    const after = c.after ? renameRow(c.after, route.columns) : null;
+    let beforeKey: Row | null = null;
+    if (c.op !== 'insert') {
+      const src = c.before ?? c.after;
+      if (!src) throw new FerryError('RT002', `${c.op} on ${c.table.db}.${c.table.tb} carries no row`);
+      beforeKey = route.keyless ? renameRow(src, route.columns) : pick(src, route.sourceKey, route.columns);
+    }
+    return { op: c.op, target: route.target, beforeKey, after };
+  }
+
+  private async build(t: TableRef, signal: AbortSignal): Promise<TableRoute | null> {
+    if (!this.filter.tableIncluded(t.db, t.tb)) return null;
+    const meta: TableMeta = await this.meta.getTableMeta(t, signal);
+    const ignored = new Set(this.filter.ignoredColumns(t.db, t.tb));
+    const columns = new Map<string, string>();
+    for (const c of meta.columns) if (!ignored.has(c.name)) columns.set(c.name, this.router.routeColumn(t.db, t.tb, c.name));
+    const target: WriteTarget = {
+      table: this.router.routeTable(t),
+      source: t,
+      columns: meta.columns.filter((c) => columns.has(c.name)).map((c) => ({ ...c, name: columns.get(c.name)! })),
+      keyColumns: meta.keyColumns.map((k) => columns.get(k) ?? k),
+    };
+    this.logger.debug('cdc route', { source: key(t), target: `${target.table.db}.${target.table.tb}` });
+    return { source: t, target, columns, sourceKey: meta.keyColumns, keyless: meta.keyKind === 'none' };
+  }
+}
+
+const key = (t: TableRef) => `${t.db}\u0000${t.tb}`;
+
+function renameRow(row: Row, columns: Map<string, string>): Row {
+  const out: Row = {};
+  for (const name in row) {
+    const to = columns.get(name);
+    if (to !== undefined && row[name] !== undefined) out[to] = row[name];
+  }
+  return out;
+}
+
+function pick(row: Row, names: string[], columns: Map<string, string>): Row {
+  const out: Row = {};
+  for (const n of names) out[columns.get(n) ?? n] = row[n];
+  return out;
+}

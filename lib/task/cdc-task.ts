@@ -1,0 +1,289 @@
+import { hostname } from 'node:os';
+import type { CdcSource, CdcStartCapture, ChangeApplier, ChangeEvent, CheckpointStore, Logger, Position, TargetChange } from '../core/index.ts';
+import { FerryError, asFerryError, isFerryError } from '../core/errors.ts';
+import { isAbort, sleep } from '../core/signal.ts';
+import type { TaskConfig } from '../config/types.ts';
+import { leaseName } from '../checkpoint/keys.ts';
+import { ChangeRouter } from '../pipeline/cdc/route.ts';
+import { cdcAppliedChanges, cdcLagSeconds, cdcTransactions } from '../metrics/registry.ts';
+import { LeaseKeeper } from './lease-keeper.ts';
+import { BatchApplier, applyModeOf } from './cdc-apply.ts';
+import { readCdcRecord, writeCdcRecord, type CdcRecord } from './cdc-position.ts';
+import { TaskResources } from './resources.ts';
+
+export interface CdcRunOptions {
+  store: CheckpointStore;
+  logger: Logger;
+  /** Soft stop (SIGTERM): finish applying complete transactions, commit the position, release the lease. */
+  signal: AbortSignal;
+  resources?: TaskResources;
+  /** Lease: ttl and how long to wait for another holder (default 30 s / 0). */
+  leaseTtlMs?: number;
+  leaseWaitMs?: number;
+  /** Already holding the task's CDC lease (snapshot+CDC handover). */
+  lease?: LeaseKeeper;
+  /** Stop once this many source transactions were applied (tests, bounded catch-up runs). */
+  maxTransactions?: number;
+}
+
+export interface CdcSummary {
+  taskId: string;
+  transactions: number;
+  changes: number;
+  position?: Position;
+  stoppedBy: 'signal' | 'lease-lost' | 'max-transactions' | 'end';
+}
+
+interface DoneTx {
+  changes: TargetChange[];
+  position: Position;
+  sourceTs?: number;
+}
+
+/** The CDC source of the task's extractor (CF001 when the connector has none). */
+export async function openCdcSource(resources: TaskResources): Promise<CdcSource & CdcStartCapture> {
+  return resources.cdcSource();
+}
+
+/**
+ * Runs CDC for a task until stopped: holds the task's lease, streams from the committed position, applies
+ * complete transactions with the configured apply mode, and commits the position (fenced by the lease) --
+ * then acknowledges it to the source -- only after the target committed them.
+ * Invariants: a position is stored only when every change up to it is durable in the target; the source is
+ * never acknowledged beyond the stored position; a worker whose lease moved on stops before its next write.
+ */
+export async function runCdc(cfg: TaskConfig, o: CdcRunOptions): Promise<CdcSummary> {
+  const logger = o.logger.child({ taskId: cfg.taskId, stage: 'cdc' });
+  const resources = o.resources ?? new TaskResources(cfg, logger);
+  const owner = `${hostname()}:${process.pid}`;
+  const lease =
+    o.lease ?? (await LeaseKeeper.acquire(o.store, leaseName(cfg.taskId, 'cdc'), owner, { ttlMs: o.leaseTtlMs ?? 30_000, waitMs: o.leaseWaitMs ?? 0, signal: o.signal, logger }));
+  const stop = AbortSignal.any([o.signal, lease.lost.signal]);
+  const appliers: ChangeApplier[] = [];
+  try {
+    const source = await resources.cdcSource();
+    const sinker = await resources.sinker();
+    if (!sinker.openApplier) {
+      throw new FerryError('CF001', `sinker.db_type: ${cfg.sinker.dbType} cannot apply CDC changes`, { details: { key: 'sinker.db_type' } });
+    }
+    const lanes = applyModeOf(cfg) === 'serial' ? 1 : Math.max(1, cfg.parallelizer.parallelSize);
+    for (let i = 0; i < lanes; i++) appliers.push(await sinker.openApplier(stop));
+    const router = new ChangeRouter(cfg, await resources.metadata(), logger);
+    const run = new CdcLoop(cfg, o, logger, source, router, new BatchApplier(appliers, applyModeOf(cfg), logger), lease, stop);
+    return await run.run();
+  } finally {
+    await Promise.allSettled(appliers.map((a) => a.close()));
+    if (!o.lease) await lease.release();
+    if (!o.resources) await resources.close();
+  }
+}
+
+class CdcLoop {
+  private committed?: CdcRecord;
+  private candidate?: { position: Position; sourceTs?: number };
+  private lastCheckpoint = 0;
+  private transactions = 0;
+  private changes = 0;
+  private readonly done: DoneTx[] = [];
+  private doneCount = 0;
+  private open: TargetChange[] = [];
+  private warnedGiant = false;
+
+  constructor(
+    private cfg: TaskConfig,
+    private o: CdcRunOptions,
+    private logger: Logger,
+    private source: CdcSource & CdcStartCapture,
+    private router: ChangeRouter,
+    private applier: BatchApplier,
+    private lease: LeaseKeeper,
+    private stop: AbortSignal,
+  ) {}
+
+  async run(): Promise<CdcSummary> {
+    this.committed = await readCdcRecord(this.o.store, this.cfg.taskId, this.stop);
+    if (!this.committed) {
+      const position = await this.source.currentPosition(this.stop);
+      this.committed = { position, appliedAt: new Date().toISOString() };
+      await writeCdcRecord(this.o.store, this.cfg.taskId, this.committed, this.fence(), this.stop);
+      this.logger.info('cdc starts from the current source position', { position: position.data });
+    } else {
+      this.logger.info('cdc resumes', { position: this.committed.position.data });
+    }
+    let stoppedBy: CdcSummary['stoppedBy'] = 'end';
+    for (let attempt = 0; ; attempt++) {
+      try {
+        stoppedBy = await this.stream();
+        break;
+      } catch (e) {
+        const fe = asFerryError(e);
+        if (this.stop.aborted && (isAbort(e) || fe.code === 'CN001')) {
+          stoppedBy = this.o.signal.aborted ? 'signal' : 'lease-lost';
+          break;
+        }
+        if (!fe.retryable || attempt >= 20) throw fe;
+        // Reconnect: drop what is not committed and stream again from the stored position.
+        this.reset();
+        const wait = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
+        this.logger.warn('cdc stream failed; reconnecting from the committed position', { error: fe.toLine(), waitMs: wait, attempt: attempt + 1 });
+        await sleep(wait, this.stop).catch(() => undefined);
+        if (this.stop.aborted) {
+          stoppedBy = this.o.signal.aborted ? 'signal' : 'lease-lost';
+          break;
+        }
+      }
+    }
+    return { taskId: this.cfg.taskId, transactions: this.transactions, changes: this.changes, position: this.committed?.position, stoppedBy };
+  }
+
+  private reset(): void {
+    this.done.length = 0;
+    this.doneCount = 0;
+    this.open = [];
+    this.candidate = undefined;
+  }
+
+  private fence() {
+    return { lease: this.lease.lease.name, epoch: this.lease.lease.epoch };
+  }
+
+  private async stream(): Promise<CdcSummary['stoppedBy']> {
+    const from = this.committed!.position;
+    for await (const batch of this.source.stream(from, this.stop)) {
+      for (const ev of batch) {
+        await this.onEvent(ev);
+        if (this.o.maxTransactions && this.transactions + this.done.length >= this.o.maxTransactions) break;
+      }
+      await this.flush();
+      await this.checkpoint(false);
+      if (this.o.maxTransactions && this.transactions >= this.o.maxTransactions) {
+        await this.checkpoint(true);
+        return 'max-transactions';
+      }
+      if (this.stop.aborted) break;
+    }
+    await this.flush().catch((e) => this.logger.warn('final flush failed', { error: (e as Error).message }));
+    await this.checkpoint(true);
+    return this.o.signal.aborted ? 'signal' : this.lease.lost.signal.aborted ? 'lease-lost' : 'end';
+  }
+
+  private async onEvent(ev: ChangeEvent): Promise<void> {
+    switch (ev.kind) {
+      case 'row': {
+        const tc = await this.router.toTarget(ev, this.stop);
+        if (!tc) return;
+        this.open.push(tc);
+        if (this.open.length >= this.cfg.pipeline.bufferSize) await this.spillOpen();
+        return;
+      }
+      case 'commit':
+        this.done.push({ changes: this.open, position: ev.position, sourceTs: ev.sourceTs });
+        this.doneCount += this.open.length;
+        this.open = [];
+        if (this.doneCount >= Math.max(1, this.cfg.sinker.batchSize)) await this.flush();
+        return;
+      case 'heartbeat':
+        if (!this.open.length && !this.done.length && (!this.candidate || this.candidate.position.order < ev.position.order)) {
+          if (ev.position.order > this.committed!.position.order) this.candidate = { position: ev.position, sourceTs: ev.sourceTs };
+        }
+        return;
+      case 'ddl':
+        await this.flush();
+        await this.onDdl(ev);
+        return;
+      case 'truncate':
+        await this.flush();
+        for (const t of ev.tables) {
+          if (!this.router.tableIncluded(t)) continue;
+          if (!this.router.ddlIncluded(t.db, t.tb, 'truncate_table') && !this.cfg.filter.doEvents.includes('truncate')) continue;
+          const target = this.router.routeTable(t);
+          if (!(await this.applier.truncate(target, this.stop))) this.logger.warn('truncate not applied: sinker cannot truncate', { table: `${t.db}.${t.tb}` });
+        }
+        return;
+    }
+  }
+
+  /** A transaction larger than the buffer is applied in pieces (in order); its position commits at its end. */
+  private async spillOpen(): Promise<void> {
+    if (!this.warnedGiant) {
+      this.logger.warn('transaction larger than pipeline.buffer_size: applied in pieces, not atomically', { bufferSize: this.cfg.pipeline.bufferSize });
+      this.warnedGiant = true;
+    }
+    await this.flush();
+    await this.applier.applyOrdered(this.open, this.stop);
+    this.changes += this.open.length;
+    this.open = [];
+  }
+
+  private async flush(): Promise<void> {
+    if (!this.done.length) return;
+    const txs = this.done.splice(0);
+    this.doneCount = 0;
+    const changes = txs.flatMap((t) => t.changes);
+    await this.applier.apply(changes, this.stop);
+    const last = txs[txs.length - 1];
+    this.candidate = { position: last.position, sourceTs: last.sourceTs ?? this.candidate?.sourceTs };
+    this.transactions += txs.length;
+    this.changes += changes.length;
+    cdcAppliedChanges.inc({ task: this.cfg.taskId }, changes.length);
+    cdcTransactions.inc({ task: this.cfg.taskId }, txs.length);
+    if (last.sourceTs) cdcLagSeconds.set({ task: this.cfg.taskId }, Math.max(0, (Date.now() - last.sourceTs) / 1000));
+  }
+
+  private async checkpoint(force: boolean): Promise<void> {
+    const c = this.candidate;
+    if (!c || c.position.order <= this.committed!.position.order) return;
+    if (!force && Date.now() - this.lastCheckpoint < this.cfg.pipeline.checkpointIntervalSecs * 1000) return;
+    if (this.lease.lost.signal.aborted) return;
+    const rec: CdcRecord = { position: c.position, sourceTs: c.sourceTs, appliedAt: new Date().toISOString() };
+    await writeCdcRecord(this.o.store, this.cfg.taskId, rec, this.fence());
+    this.committed = rec;
+    this.lastCheckpoint = Date.now();
+    await this.source.ack(c.position, this.stop).catch((e) => {
+      if (!this.stop.aborted) throw e;
+    });
+    this.logger.debug('position committed', { position: c.position.data });
+  }
+
+  /**
+   * DDL: refresh the table's metadata so later rows decode and route with the new shape; apply it to the
+   * target when `filter.do_ddls` allows, the target is the same engine, and the table is not renamed by
+   * the router (the statement text names source tables).
+   */
+  private async onDdl(ev: Extract<ChangeEvent, { kind: 'ddl' }>): Promise<void> {
+    this.router.invalidate(ev.table);
+    const type = ddlType(ev.sql);
+    const table = ev.table ? `${ev.table.db}.${ev.table.tb}` : undefined;
+    if (!this.router.ddlIncluded(ev.db, ev.table?.tb, type)) {
+      this.logger.info('ddl not applied (filter.do_ddls)', { db: ev.db, table, type });
+      return;
+    }
+    if (this.cfg.extractor.dbType !== this.cfg.sinker.dbType) {
+      this.logger.warn('ddl not applied: source and target engines differ', { db: ev.db, table, type });
+      return;
+    }
+    const routed = ev.table ? this.router.routeTable(ev.table) : undefined;
+    if (routed && (routed.db !== ev.table!.db || routed.tb !== ev.table!.tb)) {
+      this.logger.warn('ddl not applied: the table is renamed by the router', { table, type });
+      return;
+    }
+    if (!(await this.applier.ddl({ db: ev.db, sql: ev.sql }, this.stop))) {
+      this.logger.warn('ddl not applied: sinker cannot apply DDL', { table, type });
+      return;
+    }
+    this.logger.info('ddl applied', { db: ev.db, table, type });
+  }
+}
+
+/** ape-dts DDL type names (`create_table`, `alter_table`, `drop_table`, `truncate_table`, ...) from SQL text. */
+export function ddlType(sql: string): string {
+  const words = sql
+    .replace(/\/\*.*?\*\//gs, ' ')
+    .trim()
+    .split(/\s+/)
+    .map((w) => w.toLowerCase());
+  const skip = new Set(['or', 'replace', 'temporary', 'unique', 'if', 'not', 'exists', 'online', 'ignore', 'fulltext', 'spatial']);
+  const [verb, ...rest] = words;
+  const object = rest.find((w) => !skip.has(w)) ?? '';
+  return `${verb}_${object === 'schema' ? 'database' : object}`;
+}
