@@ -61,7 +61,7 @@ export interface ExtractorContext {
 
 /**
  * [extractor] -> ExtractorConfig (plus ferry's `chunk_rows`). Defaults as ape-dts: parallel_size 1,
- * parallel_type table, max_connections 10, batch_size = buffer_size / parallel_size (200 for check_log).
+ * parallel_type chunk (ferry: the planner cuts tables into key ranges), max_connections 10, batch_size = buffer_size / parallel_size (200 for check_log).
  */
 export function buildExtractor(raw: Record<string, unknown>, ctx: ExtractorContext): { extractor: ExtractorConfig; chunkRows: number } {
   const f = readSection('extractor', EXTRACTOR_FIELDS, raw);
@@ -76,7 +76,7 @@ export function buildExtractor(raw: Record<string, unknown>, ctx: ExtractorConte
     maxConnections: f.max_connections ?? DEFAULTS.maxConnections,
     batchSize: f.batch_size ?? (f.extract_type === 'check_log' ? DEFAULTS.checkLogBatchSize : derived),
     parallelSize,
-    parallelType: f.parallel_type ?? 'table',
+    parallelType: f.parallel_type ?? 'chunk',
     partitionCols: (f.partition_cols ?? []).map((p) => ({ db: p.db, tb: p.tb, partitionCol: p.partition_col })),
     raw: rawStrings(raw),
   };

@@ -93,7 +93,7 @@ test('ape-dts defaults fill every unset key', () => {
   assert.equal(config.extractor.batchSize, 16000); // pipeline.buffer_size / extractor.parallel_size
   assert.equal(config.extractor.maxConnections, 10);
   assert.equal(config.extractor.parallelSize, 1);
-  assert.equal(config.extractor.parallelType, 'table');
+  assert.equal(config.extractor.parallelType, 'chunk'); // ferry default: tables are cut into chunks
   assert.equal(config.chunkRows, 200000);
   assert.deepEqual(
     { ...config.sinker, raw: undefined },
