@@ -13,6 +13,12 @@ export interface FerryRunSettings {
   checkpointDir: string;
 }
 
+/**
+ * The bench servers have no TLS: say so in the URL (as one would for such a server) rather than have every
+ * pooled connection try TLS first under ssl-mode=preferred.
+ */
+const endpointUrl = (dbType: 'mysql' | 'pg', url: string): string => (dbType === 'mysql' && !url.includes('?') ? `${url}?ssl-mode=disabled` : url);
+
 export function ferryTaskConfig(s: FerryRunSettings): string {
   // Enough connections for every worker plus the planner's metadata queries.
   const maxConnections = Math.max(10, s.parallel + 2);
@@ -20,7 +26,7 @@ export function ferryTaskConfig(s: FerryRunSettings): string {
 [extractor]
 db_type=${s.source.dbType}
 extract_type=snapshot
-url=${s.source.url}
+url=${endpointUrl(s.source.dbType, s.source.url)}
 batch_size=${s.batch}
 parallel_size=${s.parallel}
 ; chunk: cut the table into key ranges so parallel_size workers share one table
@@ -31,7 +37,7 @@ max_connections=${maxConnections}
 [sinker]
 db_type=${s.target.dbType}
 sink_type=write
-url=${s.target.url}
+url=${endpointUrl(s.target.dbType, s.target.url)}
 batch_size=${s.batch}
 max_connections=${maxConnections}
 

@@ -19,6 +19,10 @@ export interface SnapshotBenchOptions {
   json: boolean;
   cpuProf: boolean;
   keep: boolean;
+  /** Runs of each copy; the median is reported. */
+  repeat: number;
+  /** Seconds before a copy is considered hung and stopped. */
+  timeout: number;
 }
 
 export const SNAPSHOT_USAGE = `npm run bench -- snapshot [options]
@@ -32,6 +36,8 @@ export const SNAPSHOT_USAGE = `npm run bench -- snapshot [options]
   --no-peers        time ferry only (no mysqldump, pg_dump, pgloader)
   --cpu-prof        run ferry under --cpu-prof and print the top frames
   --keep            keep the target tables afterwards (default: dropped)
+  --repeat N        run every copy N times and report the median (default 1)
+  --timeout S       stop a copy that takes longer than S seconds (default 3600)
   --json            print the results as JSON instead of a table
 Servers: the project's own (npm run services -- up); FERRY_MYSQL_PORT / FERRY_PG_PORT / FERRY_SERVICES_DIR
 select another instance, as for scripts/services.sh.`;
@@ -59,6 +65,8 @@ export function parseSnapshotOptions(argv: string[]): SnapshotBenchOptions | und
       json: { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
+      timeout: { type: 'string', default: '3600' },
+      repeat: { type: 'string', default: '1' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -80,5 +88,7 @@ export function parseSnapshotOptions(argv: string[]): SnapshotBenchOptions | und
     json: values.json!,
     cpuProf: values['cpu-prof']!,
     keep: values.keep!,
+    timeout: list(values.timeout!, 'timeout')[0],
+    repeat: list(values.repeat!, 'repeat')[0],
   };
 }

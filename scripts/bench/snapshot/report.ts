@@ -21,6 +21,10 @@ export interface ResultRow {
   rssTimeline?: Array<[number, number]>;
   /** ferry's own summary seconds (excludes process start and module loading). */
   ferrySeconds?: number;
+  /** Seconds of every run when repeated (`seconds` is their median). */
+  runSeconds?: number[];
+  /** 1-minute load average when the (median) run started: the box may be shared. */
+  load1?: number;
   verified: 'ok' | 'MISMATCH' | 'failed' | 'skipped';
   note?: string;
 }
@@ -40,8 +44,9 @@ const toolLabel = (r: ResultRow) => (r.config ? `ferry p${r.config.parallel} b${
 
 export function formatTable(rows: ResultRow[]): string {
   const head = ['path', 'tool', 'rows', 'seconds', 'rows/s', 'ferry/peer', 'peak RSS MB', 'verified', 'goals'];
+  const ran = (r: ResultRow) => r.verified !== 'skipped';
   const body = rows.map((r) => [
-    r.path, toolLabel(r), fmt(r.rows), fmt(r.seconds, 1), fmt(r.rowsPerSec), r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}x`,
+    r.path, toolLabel(r), fmt(r.rows), ran(r) ? fmt(r.seconds, 1) : '-', ran(r) ? fmt(r.rowsPerSec) : '-', r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}x`,
     r.peakRssMb === undefined ? '' : fmt(r.peakRssMb), r.verified + (r.note ? ` (${r.note})` : ''), goals(r),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));

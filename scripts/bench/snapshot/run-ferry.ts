@@ -20,6 +20,7 @@ export interface FerryKnobs {
   chunkRows: number;
   buffer?: number;
   cpuProf: boolean;
+  timeoutSec: number;
 }
 
 /**
@@ -51,6 +52,7 @@ export async function runFerry(path: BenchPath, knobs: FerryKnobs, workDir: stri
     cwd: repoRoot,
     stderrFile: logFile,
     memory: true,
+    timeoutMs: knobs.timeoutSec * 1000,
   });
   const line = m.stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
   let summary: FerryRun['summary'];

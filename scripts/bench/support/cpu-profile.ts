@@ -60,7 +60,8 @@ export function summarizeCpuProfile(file: string, root: string, top = 15): Profi
       idle += us;
       return;
     }
-    const key = f ? `${name} ${f}:${n.callFrame.lineNumber + 1}` : name;
+    // No line numbers: under tsx they point into the transformed code, not the .ts file.
+    const key = f ? `${name} ${f}` : name;
     frames.set(key, (frames.get(key) ?? 0) + us);
     const a = areaOf(name, f);
     areas.set(a, (areas.get(a) ?? 0) + us);

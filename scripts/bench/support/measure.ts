@@ -6,6 +6,8 @@ import { join } from 'node:path';
 /** What one measured child process did. */
 export interface Measured {
   code: number | null;
+  /** Stopped by `timeoutMs`. */
+  timedOut: boolean;
   seconds: number;
   /** Peak RSS of the measured process in MB: GNU time's %M (exact), else the highest VmHWM polled. */
   peakRssMb?: number;
@@ -22,6 +24,8 @@ export interface MeasureOptions {
   /** Track the memory of the command (ferry). Peers are timed only: their memory is not compared. */
   memory?: boolean;
   sampleMs?: number;
+  /** Stop a hung run: SIGTERM after this many ms (ferry then saves progress), SIGKILL 10 s later. */
+  timeoutMs?: number;
 }
 
 const GNU_TIME = '/usr/bin/time';
@@ -73,10 +77,19 @@ export async function measure(argv: string[], o: MeasureOptions): Promise<Measur
     if (now !== undefined) rss.push([Math.round((performance.now() - t0) / 100) / 10, Math.round(now / 1024)]);
   };
   const timer = o.memory ? setInterval(sample, o.sampleMs ?? 250) : undefined;
+  let timedOut = false;
+  const killer = o.timeoutMs
+    ? setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+      }, o.timeoutMs)
+    : undefined;
   const code = await new Promise<number | null>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (c) => resolve(c));
   });
+  if (killer) clearTimeout(killer);
   const seconds = (performance.now() - t0) / 1000;
   if (timer) clearInterval(timer);
   let peakKb = hwmKb;
@@ -85,7 +98,7 @@ export async function measure(argv: string[], o: MeasureOptions): Promise<Measur
     if (/^\d+$/.test(last)) peakKb = Math.max(peakKb, Number(last));
     rmSync(timeFile, { force: true });
   }
-  return { code, seconds, peakRssMb: o.memory && peakKb ? Math.round(peakKb / 1024) : undefined, rss, stdout };
+  return { code, timedOut, seconds, peakRssMb: o.memory && peakKb ? Math.round(peakKb / 1024) : undefined, rss, stdout };
 }
 
 /** A shell pipeline (peers: `a | b`), failing when any stage fails. */
