@@ -169,6 +169,16 @@ export class MysqlClient {
     });
   }
 
+  /**
+   * An information_schema query. Text columns come back as strings even where a server reports them as
+   * binary (some MySQL 8 catalog columns), so callers can compare names.
+   */
+  async catalog<T extends object>(sql: string, signal: AbortSignal, context?: string): Promise<T[]> {
+    const rows = await this.query<Record<string, unknown>>(sql, signal, { context });
+    for (const r of rows) for (const k in r) if (Buffer.isBuffer(r[k])) r[k] = (r[k] as Buffer).toString('utf8');
+    return rows as T[];
+  }
+
   async server(signal: AbortSignal): Promise<ServerInfo> {
     if (this.info) return this.info;
     const [r] = await this.query<{ v: string; p: number; li: number }>('SELECT VERSION() AS v, @@max_allowed_packet AS p, @@local_infile AS li', signal);

@@ -32,7 +32,7 @@ export class MysqlMetadata implements MetadataAccessor {
   ) {}
 
   async listDatabases(signal: AbortSignal): Promise<string[]> {
-    const rows = await this.client.query<{ n: string }>(
+    const rows = await this.client.catalog<{ n: string }>(
       `SELECT SCHEMA_NAME AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN (${SYSTEM_SCHEMAS.map(sqlString).join(', ')}) ORDER BY SCHEMA_NAME`,
       signal,
     );
@@ -40,7 +40,7 @@ export class MysqlMetadata implements MetadataAccessor {
   }
 
   async listTables(db: string, signal: AbortSignal): Promise<string[]> {
-    const rows = await this.client.query<{ n: string }>(
+    const rows = await this.client.catalog<{ n: string }>(
       `SELECT TABLE_NAME AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${sqlString(db)}` +
         ` AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY TABLE_NAME`,
       signal,
@@ -50,7 +50,7 @@ export class MysqlMetadata implements MetadataAccessor {
 
   async getTableMeta(t: TableRef, signal: AbortSignal): Promise<TableMeta> {
     const where = `TABLE_SCHEMA = ${sqlString(t.db)} AND TABLE_NAME = ${sqlString(t.tb)}`;
-    const tables = await this.client.query<{ n: string; rows: number | bigint | null }>(
+    const tables = await this.client.catalog<{ n: string; rows: number | bigint | null }>(
       `SELECT TABLE_NAME AS n, TABLE_ROWS AS \`rows\` FROM information_schema.TABLES WHERE ${where} AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')`,
       signal,
     );
@@ -59,7 +59,7 @@ export class MysqlMetadata implements MetadataAccessor {
     if (!table) throw new FerryError('MD001', `source table ${tableId(t)} does not exist`, { details: { table: tableId(t) } });
     const exact = `TABLE_SCHEMA = ${sqlString(t.db)} AND TABLE_NAME = ${sqlString(table.n)}`;
     const columns: ColumnMeta[] = (await readColumns(this.client, exact, t, signal)).map(({ generated: _g, ...c }) => c);
-    const indexes = await this.client.query<IndexRow>(
+    const indexes = await this.client.catalog<IndexRow>(
       `SELECT INDEX_NAME AS idx, NON_UNIQUE AS nonUnique, SEQ_IN_INDEX AS seq, COLUMN_NAME AS col FROM information_schema.STATISTICS` +
         ` WHERE ${exact} ORDER BY INDEX_NAME, SEQ_IN_INDEX`,
       signal,
@@ -116,16 +116,16 @@ export class MysqlMetadata implements MetadataAccessor {
 
 /** Columns in ordinal order; MariaDB JSON (LONGTEXT + CHECK json_valid) is recognised as json. */
 export async function readColumns(client: MysqlClient, where: string, t: TableRef, signal: AbortSignal): Promise<Array<ColumnMeta & { generated: boolean }>> {
-  const rows = await client.query<ColumnRow & { gen: string | null }>(
+  const rows = await client.catalog<ColumnRow & { gen: string | null }>(
     `SELECT COLUMN_NAME AS name, DATA_TYPE AS dataType, COLUMN_TYPE AS columnType, IS_NULLABLE AS nullable,` +
       ` CHARACTER_MAXIMUM_LENGTH AS charLength, NUMERIC_PRECISION AS numPrecision, NUMERIC_SCALE AS numScale,` +
       ` DATETIME_PRECISION AS fsp, GENERATION_EXPRESSION AS gen FROM information_schema.COLUMNS WHERE ${where} ORDER BY ORDINAL_POSITION`,
     signal,
-    { context: `metadata ${tableId(t)}` },
+    `metadata ${tableId(t)}`,
   );
   let jsonCols = new Set<string>();
   if ((await client.server(signal)).isMariaDb && rows.some((r) => /text$/i.test(r.dataType))) {
-    const checks = await client.query<{ n: string; c: string }>(
+    const checks = await client.catalog<{ n: string; c: string }>(
       `SELECT CONSTRAINT_NAME AS n, CHECK_CLAUSE AS c FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ${sqlString(t.db)}` +
         ` AND TABLE_NAME = ${sqlString(t.tb)}`,
       signal,

@@ -42,11 +42,11 @@ export class MysqlSinker implements Sinker {
   async openTable(target: WriteTarget, signal: AbortSignal): Promise<TableWriter> {
     const t = target.table;
     const id = tableId(t);
-    const tables = await this.client.query<{ n: string }>(
+    const tables = await this.client.catalog<{ n: string }>(
       `SELECT TABLE_NAME AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${sqlString(t.db)} AND TABLE_NAME = ${sqlString(t.tb)}` +
         ` AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')`,
       signal,
-      { context: `target ${id}` },
+      `target ${id}`,
     );
     const name = tables.find((r) => r.n === t.tb)?.n ?? (tables.length === 1 ? tables[0].n : undefined);
     if (!name) throw new FerryError('MD001', `target table ${id} does not exist`, { details: { table: id } });
@@ -80,7 +80,7 @@ export class MysqlSinker implements Sinker {
 
   /** The target must have a primary/unique key made only of written columns, or upserts would duplicate rows. */
   private async checkKey(exact: string, id: string, columns: WriteColumn[], signal: AbortSignal): Promise<void> {
-    const idx = await this.client.query<{ idx: string; col: string | null }>(
+    const idx = await this.client.catalog<{ idx: string; col: string | null }>(
       `SELECT INDEX_NAME AS idx, COLUMN_NAME AS col FROM information_schema.STATISTICS WHERE ${exact} AND NON_UNIQUE = 0`,
       signal,
     );
