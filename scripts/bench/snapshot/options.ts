@@ -19,6 +19,8 @@ export interface SnapshotBenchOptions {
   json: boolean;
   cpuProf: boolean;
   keep: boolean;
+  /** Extra task_config.ini keys (`section.key=value`), e.g. a connector's write mode. */
+  set: Array<{ section: string; key: string; value: string }>;
   /** Runs of each copy; the median is reported. */
   repeat: number;
   /** Seconds before a copy is considered hung and stopped. */
@@ -38,6 +40,7 @@ export const SNAPSHOT_USAGE = `npm run bench -- snapshot [options]
   --keep            keep the target tables afterwards (default: dropped)
   --repeat N        run every copy N times and report the median (default 1)
   --timeout S       stop a copy that takes longer than S seconds (default 3600)
+  --set S.K=V       add a key to ferry's task_config.ini, e.g. --set sinker.pg_write_mode=copy (repeatable)
   --json            print the results as JSON instead of a table
 Servers: the project's own (npm run services -- up); FERRY_MYSQL_PORT / FERRY_PG_PORT / FERRY_SERVICES_DIR
 select another instance, as for scripts/services.sh.`;
@@ -47,6 +50,12 @@ const list = (s: string, name: string): number[] => {
   if (out.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--${name}: expected positive integers, got "${s}"`);
   return out;
 };
+
+function parseSet(s: string): { section: string; key: string; value: string } {
+  const m = /^([a-z_]+)\.([a-z_0-9]+)=(.*)$/.exec(s);
+  if (!m) throw new Error(`--set: expected section.key=value, got "${s}"`);
+  return { section: m[1], key: m[2], value: m[3] };
+}
 
 /** Parses the snapshot bench's argv; returns undefined after printing usage for --help. */
 export function parseSnapshotOptions(argv: string[]): SnapshotBenchOptions | undefined {
@@ -67,6 +76,7 @@ export function parseSnapshotOptions(argv: string[]): SnapshotBenchOptions | und
       keep: { type: 'boolean', default: false },
       timeout: { type: 'string', default: '3600' },
       repeat: { type: 'string', default: '1' },
+      set: { type: 'string', multiple: true, default: [] },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -90,5 +100,6 @@ export function parseSnapshotOptions(argv: string[]): SnapshotBenchOptions | und
     keep: values.keep!,
     timeout: list(values.timeout!, 'timeout')[0],
     repeat: list(values.repeat!, 'repeat')[0],
+    set: values.set!.map(parseSet),
   };
 }

@@ -9,7 +9,7 @@ export interface ResultRow {
   path: string;
   tool: string;
   /** ferry knobs, when tool = ferry. */
-  config?: { parallel: number; batch: number; chunkRows: number; buffer?: number };
+  config?: { parallel: number; batch: number; chunkRows: number; buffer?: number; set?: string[] };
   rows: number;
   seconds: number;
   rowsPerSec: number;
@@ -40,7 +40,8 @@ export function goals(r: ResultRow): string {
   return out.join(', ');
 }
 
-const toolLabel = (r: ResultRow) => (r.config ? `ferry p${r.config.parallel} b${r.config.batch} c${r.config.chunkRows}${r.config.buffer ? ` q${r.config.buffer}` : ''}` : r.tool);
+const toolLabel = (r: ResultRow) =>
+  r.config ? `ferry p${r.config.parallel} b${r.config.batch} c${r.config.chunkRows}${r.config.buffer ? ` q${r.config.buffer}` : ''}${r.config.set ? ` ${r.config.set.join(' ')}` : ''}` : r.tool;
 
 export function formatTable(rows: ResultRow[]): string {
   const head = ['path', 'tool', 'rows', 'seconds', 'rows/s', 'ferry/peer', 'peak RSS MB', 'verified', 'goals'];

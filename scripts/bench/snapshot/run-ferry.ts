@@ -21,6 +21,7 @@ export interface FerryKnobs {
   buffer?: number;
   cpuProf: boolean;
   timeoutSec: number;
+  extra: Array<{ section: string; key: string; value: string }>;
 }
 
 /**
@@ -43,6 +44,7 @@ export async function runFerry(path: BenchPath, knobs: FerryKnobs, workDir: stri
       chunkRows: knobs.chunkRows,
       buffer: knobs.buffer,
       checkpointDir: join(dir, 'checkpoint'),
+      extra: knobs.extra,
     }),
   );
   const profDir = join(dir, 'cpu-prof');

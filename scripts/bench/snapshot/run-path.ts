@@ -39,16 +39,12 @@ async function verify(target: TableAt, source: TableChecksum): Promise<Pick<Resu
 const load1 = (): number => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
 
 /**
- * Runs `once` `n` times and reports the median run (by seconds) with every run's seconds and the highest
- * peak RSS of all. The first failed run ends the series and is reported as it is.
+ * The reported row of a series of runs: the median (by seconds) with every run's seconds and the highest peak
+ * RSS of all; the first failed run instead, as it is.
  */
-async function repeated(n: number, once: (i: number) => Promise<ResultRow>): Promise<ResultRow> {
-  const runs: ResultRow[] = [];
-  for (let i = 0; i < n; i++) {
-    const r = await once(i);
-    if (r.verified !== 'ok') return r;
-    runs.push(r);
-  }
+function medianOf(runs: ResultRow[]): ResultRow {
+  const bad = runs.find((r) => r.verified !== 'ok');
+  if (bad) return bad;
   const median = [...runs].sort((a, b) => a.seconds - b.seconds)[Math.floor((runs.length - 1) / 2)];
   const peaks = runs.map((r) => r.peakRssMb).filter((x): x is number => x !== undefined);
   return { ...median, runSeconds: runs.map((r) => Math.round(r.seconds * 10) / 10), peakRssMb: peaks.length ? Math.max(...peaks) : undefined };
@@ -67,55 +63,64 @@ async function peerOnce(path: BenchPath, ctx: PathRunContext, i: number): Promis
   return { path: path.label, tool: path.peer.name, rows: source.rows, seconds: m.seconds, rowsPerSec: rate, load1: load, ...v };
 }
 
-async function ferryOnce(path: BenchPath, ctx: PathRunContext, parallel: number, batch: number, peerRate?: number): Promise<ResultRow & { profile?: string }> {
+async function ferryOnce(path: BenchPath, ctx: PathRunContext, parallel: number, batch: number): Promise<ResultRow & { profile?: string }> {
   const { opts, source, log } = ctx;
   const chunkRows = opts.chunkRows ?? defaultChunkRows(opts.rows, parallel);
   await path.ferry.prepare();
   const load = load1();
-  const r = await runFerry(path, { parallel, batch, chunkRows, buffer: opts.buffer, cpuProf: opts.cpuProf, timeoutSec: opts.timeout }, ctx.workDir);
+  const r = await runFerry(path, { parallel, batch, chunkRows, buffer: opts.buffer, cpuProf: opts.cpuProf, timeoutSec: opts.timeout, extra: opts.set }, ctx.workDir);
   const ok = r.code === 0 && r.summary?.status === 'done';
   const why = r.timedOut ? `timed out after ${opts.timeout} s` : `exit ${r.code}`;
   const v = ok ? await verify(path.ferry, source) : { verified: 'failed' as const, note: `${why}, see ${r.logFile}` };
   const rate = Math.round(source.rows / r.seconds);
   log(`${path.label}: ferry p${parallel} b${batch}: ${r.seconds.toFixed(1)} s, ${rate} rows/s, peak RSS ${r.peakRssMb ?? '?'} MB, ${v.verified}${v.note ? ` (${v.note})` : ''}`);
   return {
-    path: path.label, tool: 'ferry', config: { parallel, batch, chunkRows, buffer: opts.buffer }, rows: source.rows, seconds: r.seconds, rowsPerSec: rate,
-    ratio: peerRate ? rate / peerRate : undefined, goalRatio: path.goalRatio, peakRssMb: r.peakRssMb, rssTimeline: thin(r.rss),
+    path: path.label, tool: 'ferry', config: { parallel, batch, chunkRows, buffer: opts.buffer, set: opts.set.length ? opts.set.map((e) => `${e.section}.${e.key}=${e.value}`) : undefined }, rows: source.rows, seconds: r.seconds, rowsPerSec: rate,
+    goalRatio: path.goalRatio, peakRssMb: r.peakRssMb, rssTimeline: thin(r.rss),
     ferrySeconds: r.summary?.seconds, load1: load, profile: r.cpuProfile, ...v,
   };
 }
 
-/** The peer, then ferry for every (parallel, batch); each on a freshly emptied target, each verified, `repeat` times. */
+/**
+ * Every round runs the peer once, then ferry once per (parallel, batch), each on a freshly emptied target and
+ * verified; `repeat` rounds, interleaved so that load from other work on a shared box falls on both tools
+ * alike. Reported: the median of each; ferry's ratio is against the peer's median.
+ */
 export async function runPath(path: BenchPath, ctx: PathRunContext): Promise<PathOutcome> {
   const { opts, source, log } = ctx;
   const out: PathOutcome = { rows: [], failed: false, profiles: [] };
-  let peerRate: number | undefined;
+  const configs = opts.parallel.flatMap((parallel) => opts.batch.map((batch) => ({ parallel, batch })));
+  const peerRuns: ResultRow[] = [];
+  const ferryRuns: ResultRow[][] = configs.map(() => []);
+  const profiles: Array<string | undefined> = configs.map(() => undefined);
 
-  if (ctx.skipPeer) {
-    log(`${path.label}: ${path.peer.name}: ${ctx.skipPeer}`);
-    out.rows.push({ path: path.label, tool: path.peer.name, rows: source.rows, seconds: 0, rowsPerSec: 0, verified: 'skipped', note: ctx.skipPeer });
-  } else {
-    const row = await repeated(opts.repeat, (i) => peerOnce(path, ctx, i));
-    if (row.verified === 'ok') peerRate = row.rowsPerSec;
-    out.rows.push(row);
-    if (!opts.keep) await path.peer.drop();
-  }
-
-  for (const parallel of opts.parallel) {
-    for (const batch of opts.batch) {
-      const profiles: string[] = [];
-      const row = await repeated(opts.repeat, async () => {
-        const r = await ferryOnce(path, ctx, parallel, batch, peerRate);
-        if (r.profile) profiles.push(r.profile);
-        delete r.profile;
-        return r;
-      });
-      if (row.verified !== 'ok') out.failed = true;
-      out.rows.push(row);
-      // One profile per configuration is enough to see where the time goes.
-      if (profiles[0]) out.profiles.push({ label: `${path.label} p${parallel} b${batch}`, file: profiles[0] });
+  if (ctx.skipPeer) log(`${path.label}: ${path.peer.name}: ${ctx.skipPeer}`);
+  for (let round = 0; round < opts.repeat; round++) {
+    if (!ctx.skipPeer && peerRuns.every((r) => r.verified === 'ok')) peerRuns.push(await peerOnce(path, ctx, round));
+    for (const [i, c] of configs.entries()) {
+      if (ferryRuns[i].some((r) => r.verified !== 'ok')) continue; // a failed configuration is not retried
+      const r = await ferryOnce(path, ctx, c.parallel, c.batch);
+      profiles[i] ??= r.profile; // one profile per configuration is enough to see where the time goes
+      delete r.profile;
+      ferryRuns[i].push(r);
     }
   }
-  if (!opts.keep) await path.ferry.drop();
+
+  let peerRate: number | undefined;
+  if (ctx.skipPeer) {
+    out.rows.push({ path: path.label, tool: path.peer.name, rows: source.rows, seconds: 0, rowsPerSec: 0, verified: 'skipped', note: ctx.skipPeer });
+  } else {
+    const peer = medianOf(peerRuns);
+    if (peer.verified === 'ok') peerRate = peer.rowsPerSec;
+    out.rows.push(peer);
+  }
+  for (const [i, c] of configs.entries()) {
+    const row = medianOf(ferryRuns[i]);
+    if (row.verified !== 'ok') out.failed = true;
+    if (peerRate && row.verified === 'ok') row.ratio = row.rowsPerSec / peerRate;
+    out.rows.push(row);
+    if (profiles[i]) out.profiles.push({ label: `${path.label} p${c.parallel} b${c.batch}`, file: profiles[i]! });
+  }
+  if (!opts.keep) await Promise.all([path.ferry.drop(), ctx.skipPeer ? undefined : path.peer.drop()]);
   return out;
 }
