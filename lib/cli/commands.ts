@@ -3,6 +3,8 @@ import { deadlineSignal } from '../core/signal.ts';
 import { ensurePlan, loadPlan } from '../plan/planner.ts';
 import { runChunk } from '../task/chunk-runner.ts';
 import { TaskResources } from '../task/resources.ts';
+import { runCdc } from '../task/cdc-task.ts';
+import { runSnapshotAndCdc } from '../task/handover.ts';
 import { doneChunks, forgetTask, runSnapshot, type SnapshotSummary } from '../task/snapshot-task.ts';
 import { logProgress, ttyProgress } from '../task/progress.ts';
 import { openContext, stopOnSignals, type CommonFlags } from './context.ts';
@@ -12,33 +14,46 @@ const out = (s: string): void => {
 };
 
 /** `ferry run <config>`: the whole task on this machine. Returns the process exit code. */
-export async function runCommand(configPath: string, flags: CommonFlags & { init?: boolean; json?: boolean }): Promise<number> {
+export async function runCommand(configPath: string, flags: CommonFlags & { init?: boolean; json?: boolean; snapshotAndCdc?: boolean; waitLease?: string }): Promise<number> {
   const ctx = await openContext(configPath, flags);
   const stop = stopOnSignals(ctx.logger);
   try {
-    const kind = ctx.cfg.extractor.extractType;
-    if (kind !== 'snapshot') {
-      throw new FerryError('CF001', `extractor.extract_type: "${kind}" is not supported by this ferry version yet (supported: snapshot)`, {
-        details: { key: 'extractor.extract_type' },
-      });
+    const kind = flags.snapshotAndCdc ? 'snapshot_and_cdc' : ctx.cfg.extractor.extractType;
+    const progress = ctx.interactive ? ttyProgress() : logProgress(ctx.logger);
+    const leaseWaitMs = flags.waitLease ? Number(flags.waitLease) * 1000 : 0;
+    if (kind === 'snapshot') {
+      const summary = await runSnapshot(ctx.cfg, { store: ctx.store, logger: ctx.logger, init: flags.init, signal: stop.signal, progress });
+      return finishSnapshot(summary, flags.json);
     }
-    const summary = await runSnapshot(ctx.cfg, {
-      store: ctx.store,
-      logger: ctx.logger,
-      init: flags.init,
-      signal: stop.signal,
-      progress: ctx.interactive ? ttyProgress() : logProgress(ctx.logger),
+    if (kind === 'cdc') {
+      if (flags.init) await forgetTask(ctx.store, ctx.cfg.taskId, stop.signal);
+      const cdc = await runCdc(ctx.cfg, { store: ctx.store, logger: ctx.logger, signal: stop.signal, leaseWaitMs });
+      out(flags.json ? JSON.stringify(cdc) : `task ${cdc.taskId}: cdc stopped (${cdc.stoppedBy}) after ${cdc.transactions} transactions, ${cdc.changes} changes`);
+      return cdc.stoppedBy === 'lease-lost' ? 1 : 0;
+    }
+    if (kind === 'snapshot_and_cdc') {
+      const r = await runSnapshotAndCdc(ctx.cfg, { store: ctx.store, logger: ctx.logger, signal: stop.signal, init: flags.init, progress, leaseWaitMs });
+      const code = finishSnapshot(r.snapshot, flags.json);
+      if (!r.cdc) return code;
+      out(flags.json ? JSON.stringify(r.cdc) : `task ${r.cdc.taskId}: cdc stopped (${r.cdc.stoppedBy}) after ${r.cdc.transactions} transactions, ${r.cdc.changes} changes`);
+      return r.cdc.stoppedBy === 'lease-lost' ? 1 : 0;
+    }
+    throw new FerryError('CF001', `extractor.extract_type: "${kind}" is not supported by this ferry version yet (supported: snapshot, cdc, snapshot_and_cdc)`, {
+      details: { key: 'extractor.extract_type' },
     });
-    printSummary(summary, flags.json);
-    if (summary.status === 'failed') {
-      const first = summary.errors[0];
-      process.stderr.write(`${first.code} ${first.message}\n`);
-      return first.code.startsWith('CF') ? 2 : 1;
-    }
-    return summary.status === 'done' ? 0 : 130;
   } finally {
     await ctx.store.close();
   }
+}
+
+function finishSnapshot(summary: SnapshotSummary, json?: boolean): number {
+  printSummary(summary, json);
+  if (summary.status === 'failed') {
+    const first = summary.errors[0];
+    process.stderr.write(`${first.code} ${first.message}\n`);
+    return first.code.startsWith('CF') ? 2 : 1;
+  }
+  return summary.status === 'done' ? 0 : 130;
 }
 
 export function printSummary(s: SnapshotSummary, json?: boolean): void {

@@ -22,6 +22,8 @@ export async function main(argv: string[]): Promise<number> {
     .description('run the task (plan + chunks) on this machine; rerun continues where it stopped')
     .option('--init', 'forget stored plan and progress, start over')
     .option('--json', 'print the summary as JSON')
+    .option('--snapshot-and-cdc', 'snapshot, then CDC from the position recorded before it (no loss, no duplicates)')
+    .option('--wait-lease <seconds>', 'CDC: wait this long for another worker to release the task lease')
     .action(async (config, o) => {
       code = await runCommand(config, { ...flags(), ...o });
     });
