@@ -6,7 +6,7 @@
  * (well within the 30 s ECS/Cloud Run grace period). A lost lease exits 1; a config error exits 2.
  */
 import { createServer } from 'node:http';
-import { asFerryError } from '../../lib/core/errors.ts';
+import { FerryError, asFerryError } from '../../lib/core/errors.ts';
 import { createLogger, type LogLevel } from '../../lib/core/logger.ts';
 import { loadTaskConfig } from '../../lib/config/load.ts';
 import { createCheckpointStore } from '../../lib/checkpoint/create-store.ts';
@@ -26,7 +26,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
   let server: ReturnType<typeof createServer> | undefined;
   try {
     const input = env.FERRY_CONFIG_JSON ? (JSON.parse(env.FERRY_CONFIG_JSON) as Record<string, unknown>) : env.FERRY_CONFIG;
-    if (!input) throw asFerryError(new Error('set FERRY_CONFIG (a config file path) or FERRY_CONFIG_JSON'), 'CF002', 'CF002 FERRY_CONFIG: expected a task config path or FERRY_CONFIG_JSON, got nothing');
+    if (!input) throw new FerryError('CF002', 'FERRY_CONFIG: expected a task config path (or FERRY_CONFIG_JSON), got nothing');
     const { config, warnings } = await loadTaskConfig(input, { env });
     for (const w of warnings) logger.warn(w, { kind: 'config' });
     if (env.FERRY_METRICS_PORT) {

@@ -26,7 +26,16 @@ export interface ConnectorDefinition<E = unknown> extends CdcConnectorRoles<E> {
   quoteIdent(name: string): string;
 }
 
+/** What the task knows that a CDC source may use (all optional; a source may ignore what it cannot use). */
+export interface CdcSourceOptions {
+  /**
+   * The source tables the task replicates (filter resolved). PostgreSQL publishes only these when it creates
+   * its publication; absent: every table.
+   */
+  tables?: import('./table.ts').TableRef[];
+}
+
 /** CDC roles a connector may add to its definition (kept apart so snapshot-only connectors stay small). */
 export interface CdcConnectorRoles<E = unknown> {
-  createCdcSource?(endpoint: E, ctx: ConnectorContext): Promise<import('./change.ts').CdcSource & import('./change.ts').CdcStartCapture>;
+  createCdcSource?(endpoint: E, ctx: ConnectorContext, opts?: CdcSourceOptions): Promise<import('./change.ts').CdcSource & import('./change.ts').CdcStartCapture>;
 }

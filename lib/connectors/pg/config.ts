@@ -18,6 +18,13 @@ const SESSION_DEFAULTS: Record<string, string> = {
   client_encoding: 'UTF8',
 };
 
+/**
+ * The startup `options` of a replication connection: ferry's output formats only. pgoutput prints values
+ * with the walsender's settings, so they must match the snapshot sessions'; the URL's own `options[...]`
+ * (statement_timeout and the like) are left out, as ape-dts strips them from its replication connection.
+ */
+export const replicationSessionOptions = (): string => Object.entries(SESSION_DEFAULTS).map(([k, v]) => `-c ${k}=${escapeOpt(v)}`).join(' ');
+
 /** Where a pool connects, without secrets: for messages (`host:port/db`). */
 export interface PgTarget {
   host: string;

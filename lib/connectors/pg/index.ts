@@ -1,7 +1,9 @@
 import type { EndpointConfig, SinkerConfig } from '../../config/types.ts';
-import type { ConnectorContext, ConnectorDefinition } from '../../core/connector.ts';
+import type { CdcSourceOptions, ConnectorContext, ConnectorDefinition } from '../../core/connector.ts';
 import { FerryError } from '../../core/errors.ts';
-import { parsePgUrl } from './config.ts';
+import { readPgCdcConfig } from './cdc-config.ts';
+import { DEFAULT_CDC_QUEUE_BYTES, DEFAULT_CDC_QUEUE_ITEMS, PgCdcSource, type PgCdcSourceOptions } from './cdc-source.ts';
+import { parsePgUrl, replicationSessionOptions } from './config.ts';
 import { PgMetadata } from './metadata.ts';
 import { PgPool, type PgPoolOptions } from './pool.ts';
 import { PgSinker } from './sinker.ts';
@@ -38,7 +40,33 @@ export function createPool(endpoint: EndpointConfig, ctx: ConnectorContext, sect
 }
 
 /**
- * PostgreSQL (db_type `pg`, as ape-dts): metadata, keyset snapshot reads and an upserting sinker.
+ * The CDC source of an `[extractor] db_type=pg extract_type=cdc` endpoint. Keys are validated here (CF001 /
+ * CF002 naming `extractor.<key>`); nothing connects until the first call. `tables` restricts the publication
+ * ferry creates; `tuning` overrides batch and queue bounds (tests, benchmarks).
+ */
+export async function createPgCdcSource(
+  endpoint: EndpointConfig,
+  ctx: ConnectorContext,
+  opts: CdcSourceOptions = {},
+  tuning: Partial<PgCdcSourceOptions> = {},
+): Promise<PgCdcSource> {
+  const cfg = readPgCdcConfig(endpoint.raw);
+  const { pool: client } = parsePgUrl(endpoint, 'extractor.url');
+  const { max: _max, idleTimeoutMillis: _idle, ...clientOnly } = client;
+  const logger = ctx.logger.child({ connector: 'pg', slot: cfg.slotName });
+  // Two connections are plenty: catalog reads and the heartbeat writer.
+  const pool = createPool({ ...endpoint, maxConnections: Math.min(2, Math.max(1, endpoint.maxConnections)) }, ctx, 'extractor');
+  return new PgCdcSource(pool, { ...clientOnly, options: replicationSessionOptions() }, cfg, {
+    ...(opts.tables?.length ? { tables: opts.tables } : {}),
+    batchEvents: Math.max(1, endpoint.batchSize || 1000),
+    queueItems: DEFAULT_CDC_QUEUE_ITEMS,
+    queueBytes: DEFAULT_CDC_QUEUE_BYTES,
+    ...tuning,
+  }, logger);
+}
+
+/**
+ * PostgreSQL (db_type `pg`, as ape-dts): metadata, keyset snapshot reads, an upserting sinker and CDC.
  * A table's `db` is the PostgreSQL schema; the database is the URL's path.
  */
 export const pgConnector: ConnectorDefinition<EndpointConfig> = {
@@ -60,8 +88,9 @@ export const pgConnector: ConnectorDefinition<EndpointConfig> = {
       logger: ctx.logger.child({ connector: 'pg' }),
     });
   },
+  createCdcSource: (endpoint, ctx, opts) => createPgCdcSource(endpoint, ctx, opts),
   quoteIdent,
 };
 
-export { PgMetadata, PgSinker, PgSnapshotSource, PgPool, parsePgUrl };
-export type { PgReadMode, PgWriteMode };
+export { PgMetadata, PgSinker, PgSnapshotSource, PgPool, PgCdcSource, parsePgUrl };
+export type { PgReadMode, PgWriteMode, PgCdcSourceOptions };
