@@ -1,7 +1,8 @@
 import { FerryError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import type { Sinker, SinkerCapabilities, TableWriter, WriteTarget } from '../../core/sinker.ts';
+import type { ChangeApplier, Sinker, SinkerCapabilities, TableWriter, WriteTarget } from '../../core/sinker.ts';
 import { tableId } from '../../core/table.ts';
+import { PgChangeApplier } from './applier.ts';
 import { readTableShape } from './catalog.ts';
 import type { PgPool } from './pool.ts';
 import { PgTableWriter, type PgWriteMode } from './table-writer.ts';
@@ -21,12 +22,13 @@ function missingColumn(id: string, name: string, cols: PgColumn[]): FerryError {
 }
 
 /**
- * PostgreSQL sinker: upserts by key (ON CONFLICT) and replaces keyless tables in one transaction.
+ * PostgreSQL sinker: upserts by key (ON CONFLICT) and replaces keyless tables in one transaction; CDC changes
+ * are applied transaction by transaction through `openApplier` (which also runs DDL and TRUNCATE).
  * Invariant: `openTable` fails fast with MD001 for a missing table or column, so no batch is ever sent to a
- * table that cannot take it; DDL is not supported (capabilities.ddl = false).
+ * table that cannot take it.
  */
 export class PgSinker implements Sinker {
-  readonly capabilities: SinkerCapabilities = { replaceAll: true, ddl: false };
+  readonly capabilities: SinkerCapabilities = { replaceAll: true, ddl: true };
   /** Tables already warned about (openTable runs once per chunk). */
   private readonly warned = new Set<string>();
 
@@ -68,6 +70,11 @@ export class PgSinker implements Sinker {
       oid: shape.oid,
       logger: this.o.logger,
     });
+  }
+
+  /** A CDC applier on this sinker's pool (each `apply` takes one connection for its transaction). */
+  async openApplier(_signal: AbortSignal): Promise<ChangeApplier> {
+    return new PgChangeApplier(this.pool, this.o.logger);
   }
 
   async close(): Promise<void> {
