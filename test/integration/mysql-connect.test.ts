@@ -75,7 +75,7 @@ describe('mysql connections', () => {
     }
   });
 
-  it('ssl-mode=preferred falls back to plain text on a server without TLS; required fails with PR001', async () => {
+  it('ssl-mode=preferred falls back to plain text on a server without TLS; required fails with PR001', { timeout: 60_000 }, async () => {
     const base = `mysql://root@${server.host}`;
     // Several first connections at once (a worker pool starting): all of them must fall back.
     for (const url of [`${base}?ssl-mode=preferred`, base]) {

@@ -108,18 +108,23 @@ export class MysqlClient {
   private async connectOnce(signal: AbortSignal): Promise<PoolConnection> {
     throwIfAborted(signal);
     let conn: PoolConnection;
+    const pool = this.getPool();
     try {
-      conn = await raceAbort(this.getPool().getConnection(), signal, (late) => late.release());
+      conn = await raceAbort(pool.getConnection(), signal, (late) => late.release());
     } catch (e) {
-      if ((e as DriverError).code === 'HANDSHAKE_NO_SSL_SUPPORT' && this.cfg.sslMode === 'preferred' && !this.plain) {
+      if ((e as DriverError).code === 'HANDSHAKE_NO_SSL_SUPPORT' && this.cfg.sslMode === 'preferred') {
         // ssl-mode=preferred against a server without TLS: continue in plain text, as the mysql CLI does.
-        this.logger.info('mysql server has no TLS; ssl-mode=preferred continues without it', { address: this.address });
-        const old = this.pool;
-        this.plain = true;
-        this.pool = undefined;
-        await old?.end().catch(() => undefined);
+        // Concurrent first connects all land here; only the first swaps the pool.
+        if (!this.plain) {
+          this.logger.info('mysql server has no TLS; ssl-mode=preferred continues without it', { address: this.address });
+          this.plain = true;
+          this.pool = undefined;
+          void endPool(pool);
+        }
         return this.connectOnce(signal);
       }
+      // The pool was swapped (TLS fallback) while we waited on the old one: use the new one.
+      if (this.pool !== undefined && this.pool !== pool) return this.connectOnce(signal);
       throw classify(e, `connect ${this.address}`);
     }
     if (!this.initialized.has(conn.connection)) {
@@ -192,8 +197,18 @@ export class MysqlClient {
   async end(): Promise<void> {
     const p = this.pool;
     this.pool = undefined;
-    await p?.end().catch(() => undefined);
+    if (p) await endPool(p);
   }
+}
+
+/**
+ * Ends a pool, waiting at most 5 s: mysql2's `end()` can wait forever on a connection whose handshake
+ * failed, and closing must never hang a Lambda or the CLI.
+ */
+async function endPool(pool: Pool): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([pool.end().catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, 5_000).unref()))]);
+  clearTimeout(timer);
 }
 
 /** Returns a connection to its pool unless an abort destroyed it. */
