@@ -9,7 +9,7 @@ export const PIPELINE_DEFAULTS = { bufferSize: 16000, bufferMemoryMb: 0, checkpo
 export const PIPELINE_FIELDS = {
   buffer_size: int(1),
   buffer_memory_mb: int(0),
-  checkpoint_interval_secs: int(1),
+  checkpoint_interval_secs: int(0), // 0: save progress after every batch
 };
 
 const PARALLEL_TYPES = ['snapshot', 'serial', 'rdb_merge', 'rdb_partition', 'table', 'redis', 'mongo', 'rdb_check'] as const;

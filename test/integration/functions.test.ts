@@ -23,7 +23,7 @@ describe('functions with events/', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ferry-fn-'));
     Object.assign(process.env, { FERRY_TEST_MYSQL_URL: testUrls.mysql, FERRY_TEST_PG_URL: testUrls.pg, FERRY_CHECKPOINT_DIR: dir, FERRY_LOG_LEVEL: 'warn' });
-    await execSql(testUrls.mysql, `DROP DATABASE IF EXISTS ferry_events_src; CREATE DATABASE ferry_events_src;
+    await execSql(testUrls.mysql, `DROP DATABASE IF EXISTS ferry_events_src; CREATE DATABASE ferry_events_src; USE ferry_events_src;
       CREATE TABLE ferry_events_src.items (id INT PRIMARY KEY, name VARCHAR(30), price DECIMAL(10,2));
       INSERT INTO ferry_events_src.items SELECT seq, CONCAT('item ', seq), seq * 0.5 FROM seq_1_to_9000;
       ANALYZE TABLE ferry_events_src.items;`);

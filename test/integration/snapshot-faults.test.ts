@@ -50,7 +50,7 @@ async function assertSame(): Promise<void> {
 describe('snapshot faults (CLI, MariaDB -> MariaDB)', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ferry-faults-'));
-    await execSql(testUrls.mysql, `DROP DATABASE IF EXISTS ${SRC}; CREATE DATABASE ${SRC};
+    await execSql(testUrls.mysql, `DROP DATABASE IF EXISTS ${SRC}; CREATE DATABASE ${SRC}; USE ${SRC};
       CREATE TABLE ${SRC}.big (id INT PRIMARY KEY, k INT NOT NULL, c CHAR(120) NOT NULL, pad CHAR(60) NOT NULL);
       INSERT INTO ${SRC}.big SELECT seq, seq % 1000, REPEAT(CHAR(48 + seq % 10), 120), REPEAT('p', 60) FROM seq_1_to_${ROWS};
       CREATE TABLE ${SRC}.comp (a INT, b VARCHAR(20), v INT, PRIMARY KEY (a, b));
