@@ -1,5 +1,6 @@
 import type { CdcSource, CdcStartCapture, ChangeEvent, Position } from '../../core/change.ts';
 import { FerryError } from '../../core/errors.ts';
+import { isAbort } from '../../core/signal.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { TableRef } from '../../core/table.ts';
 import type { PgPoolSettings } from './config.ts';
@@ -11,7 +12,7 @@ import type { PgPool } from './pool.ts';
 import { formatLsn, lsnOfPosition, maxLsn, pgPosition, tryParseLsn } from './position.ts';
 import { precheckPgCdc, warnNoReplicaIdentity } from './precheck.ts';
 import { ReplicationSession } from './replication.ts';
-import { advanceSlot, createSlot, dropSlot, ensurePublication, readSlot } from './slot.ts';
+import { advanceSlot, createSlot, dropSlot, ensurePublication, publicationExists, readSlot } from './slot.ts';
 
 export interface PgCdcSourceOptions {
   /** Publish only these tables (the task's filter resolved); absent: a publication FOR ALL TABLES. */
@@ -43,6 +44,7 @@ export class PgCdcSource implements CdcSource, CdcStartCapture {
   private acked = 0n;
   private received = 0n;
   private session: ReplicationSession | null = null;
+  private heartbeat: HeartbeatWriter | null = null;
   private readonly types: PgTypeResolver;
   private checked = false;
 
@@ -65,7 +67,7 @@ export class PgCdcSource implements CdcSource, CdcStartCapture {
 
   async currentPosition(signal: AbortSignal): Promise<Position> {
     const slotName = this.cfg.slotName;
-    await precheckPgCdc(this.pool, { slot: slotName, streaming: false, logger: this.logger }, signal);
+    await precheckPgCdc(this.pool, { slot: slotName, streaming: false }, signal);
     const created = await ensurePublication(this.pool, this.cfg.pubName, this.publicationTables, this.logger, signal);
     if (created && !this.publicationTables) await warnNoReplicaIdentity(this.pool, this.logger, signal);
     let slot = await readSlot(this.pool, slotName, signal);
@@ -90,54 +92,72 @@ export class PgCdcSource implements CdcSource, CdcStartCapture {
   async *stream(from: Position, signal: AbortSignal): AsyncGenerator<ChangeEvent[]> {
     const fromLsn = lsnOfPosition(from);
     if (this.session) throw new FerryError('RT002', `slot ${this.cfg.slotName}: a stream is already open on this source`);
-    if (!this.checked) {
-      await precheckPgCdc(this.pool, { slot: this.cfg.slotName, streaming: true, logger: this.logger }, signal);
-      this.checked = true;
-    }
-    const slot = await readSlot(this.pool, this.cfg.slotName, signal);
-    if (!slot) {
-      throw new FerryError(
-        'PR001',
-        `replication slot "${this.cfg.slotName}" does not exist, so changes after ${formatLsn(fromLsn)} are lost; start the task again from a snapshot (its checkpoint must be cleared)`,
-        { details: { slot: this.cfg.slotName } },
+    let session: ReplicationSession;
+    try {
+      await this.checkStream(fromLsn, signal);
+      session = await ReplicationSession.open(
+        {
+          client: this.client,
+          slot: this.cfg.slotName,
+          publication: this.cfg.pubName,
+          from: fromLsn,
+          maxItems: this.o.queueItems,
+          maxBytes: this.o.queueBytes,
+          keepaliveMs: this.cfg.keepaliveIntervalSecs * 1000,
+          confirmed: () => this.acked,
+          logger: this.logger,
+        },
+        signal,
       );
+    } catch (e) {
+      if (signal.aborted && isAbort(e)) return;
+      throw e;
     }
-    this.received = fromLsn;
-    const session = await ReplicationSession.open(
-      {
-        client: this.client,
-        slot: this.cfg.slotName,
-        publication: this.cfg.pubName,
-        from: fromLsn,
-        maxItems: this.o.queueItems,
-        maxBytes: this.o.queueBytes,
-        keepaliveMs: this.cfg.keepaliveIntervalSecs * 1000,
-        confirmed: () => this.acked,
-        logger: this.logger,
-      },
-      signal,
-    );
     this.session = session;
+    this.received = fromLsn;
+    session.sendStatus(false); // re-confirms what was acked before a reconnect
     this.logger.info('replication started', { slot: this.cfg.slotName, publication: this.cfg.pubName, from: formatLsn(fromLsn) });
-    const heartbeat = this.cfg.heartbeatTable
-      ? new HeartbeatWriter(this.pool, this.cfg.heartbeatTable, this.cfg.slotName, this.cfg.heartbeatIntervalSecs * 1000, {
-          received: () => formatLsn(this.received),
-          flushed: () => formatLsn(this.acked),
-        }, this.logger)
+    const hb = this.cfg.heartbeatTable;
+    this.heartbeat = hb
+      ? new HeartbeatWriter(this.pool, hb, this.cfg.slotName, this.cfg.heartbeatIntervalSecs * 1000, { received: () => formatLsn(this.received), flushed: () => formatLsn(this.acked) }, this.logger)
       : null;
-    heartbeat?.start();
-    const decoder = new PgoutputDecoder(this.types, fromLsn, this.cfg.heartbeatTable);
+    this.heartbeat?.start();
+    const decoder = new PgoutputDecoder(this.types, fromLsn, hb);
     try {
       for (;;) {
         const batch = await this.nextBatch(session, decoder, signal);
         if (!batch) return;
         if (batch.length) yield batch;
       }
+    } catch (e) {
+      if (signal.aborted && isAbort(e)) return;
+      throw e;
     } finally {
-      await heartbeat?.stop();
+      await this.heartbeat?.stop();
+      this.heartbeat = null;
       this.session = null;
       await session.close();
       await this.syncSlot().catch((e) => this.logger.warn('could not confirm the acknowledged position after closing the stream', { error: e as Error }));
+    }
+  }
+
+  /** Before streaming: prerequisites (once), and the slot and publication must exist -- never recreated here. */
+  private async checkStream(fromLsn: bigint, signal: AbortSignal): Promise<void> {
+    if (!this.checked) {
+      await precheckPgCdc(this.pool, { slot: this.cfg.slotName, streaming: true }, signal);
+      this.checked = true;
+    }
+    if (!(await readSlot(this.pool, this.cfg.slotName, signal))) {
+      throw new FerryError(
+        'PR001',
+        `replication slot "${this.cfg.slotName}" does not exist, so changes after ${formatLsn(fromLsn)} are lost; start the task again from a snapshot (its checkpoint must be cleared)`,
+        { details: { slot: this.cfg.slotName } },
+      );
+    }
+    if (!(await publicationExists(this.pool, this.cfg.pubName, signal))) {
+      throw new FerryError('PR001', `publication "${this.cfg.pubName}" does not exist (extractor.pub_name); create it again (CREATE PUBLICATION ... FOR ALL TABLES) and restart`, {
+        details: { publication: this.cfg.pubName },
+      });
     }
   }
 
@@ -184,6 +204,7 @@ export class PgCdcSource implements CdcSource, CdcStartCapture {
   }
 
   async close(): Promise<void> {
+    await this.heartbeat?.stop();
     await this.session?.close();
     this.session = null;
     await this.pool.end();

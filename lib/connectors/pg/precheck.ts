@@ -26,7 +26,7 @@ const pr001 = (message: string, details: Record<string, unknown> = {}) => new Fe
  * sender (when `streaming`). Each failure is one PR001 saying what to change. Tables without a replica
  * identity are only warned about: whether their UPDATE/DELETE matter depends on the task's filter.
  */
-export async function precheckPgCdc(pool: PgPool, o: { slot: string; streaming: boolean; logger: Logger }, signal: AbortSignal): Promise<void> {
+export async function precheckPgCdc(pool: PgPool, o: { slot: string; streaming: boolean }, signal: AbortSignal): Promise<void> {
   const rows = await pool.query<string[]>({ text: SETTINGS_SQL, values: [o.slot] }, signal, 'cdc precheck');
   if (!rows.length) throw pr001('cdc precheck: the current role is not visible in pg_roles');
   const [walLevel, maxSlots, maxSenders, usedSlots, usedSenders, superuser, replication, user, slotExists] = rows[0];

@@ -89,6 +89,10 @@ export async function advanceSlot(pool: PgPool, name: string, lsn: bigint, signa
 }
 
 const PUB_SQL = `SELECT puballtables::text, pubinsert::text, pubupdate::text, pubdelete::text, pubtruncate::text FROM pg_publication WHERE pubname = $1`;
+export async function publicationExists(pool: PgPool, name: string, signal: AbortSignal): Promise<boolean> {
+  return (await pool.query({ text: PUB_SQL, values: [name] }, signal, `publication ${name}`)).length > 0;
+}
+
 const PUB_TABLES_SQL = `SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = $1`;
 
 /**
