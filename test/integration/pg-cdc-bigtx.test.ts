@@ -36,10 +36,14 @@ async function run(label: string, start: Position, slowMs: number, tuning: Tunin
   let commits = 0;
   let batches = 0;
   let first = 0;
+  let cpu0 = process.cpuUsage();
   const t0 = Date.now();
   try {
     for await (const batch of source.stream(start, never)) {
-      if (!first) first = Date.now();
+      if (!first) {
+        first = Date.now();
+        cpu0 = process.cpuUsage(); // from the first event on: decoding, not connecting
+      }
       batches++;
       for (const e of batch) {
         if (e.kind === 'row') rows++;
@@ -58,7 +62,9 @@ async function run(label: string, start: Position, slowMs: number, tuning: Tunin
     await source.close();
   }
   const decodeMs = Date.now() - first;
-  return { label, rows, commits, batches, peakLiveHeapMb: +(peakLive / MB).toFixed(1), firstEventMs: first - t0, decodeMs, changesPerSec: Math.round(rows / (decodeMs / 1000)) };
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    clientCpuUsPerChange: +((cpu.user + cpu.system) / rows).toFixed(2), label, rows, commits, batches, peakLiveHeapMb: +(peakLive / MB).toFixed(1), firstEventMs: first - t0, decodeMs, changesPerSec: Math.round(rows / (decodeMs / 1000)) };
 }
 
 describe('pg cdc large transaction', () => {
