@@ -2,6 +2,7 @@ import type { Logger, MetadataAccessor, SnapshotSource, Sinker, ConnectorDefinit
 import { FerryError } from '../core/errors.ts';
 import type { EndpointConfig, TaskConfig } from '../config/types.ts';
 import { loadConnector } from '../connectors/registry.ts';
+import { discoverTables } from '../plan/discover.ts';
 
 /**
  * The connections one process holds for one task: created on first use, shared by every chunk the process
@@ -28,7 +29,17 @@ export class TaskResources {
 
   /** The extractor's change stream (CDC), also used to capture the handover position. */
   cdcSource(): Promise<CdcSource & CdcStartCapture> {
-    return this.role('cdc source', 'extractor', (c, e) => c.createCdcSource?.(e, this.ctx('extractor')));
+    return this.role('cdc source', 'extractor', (c, e) => {
+      if (!c.createCdcSource) return undefined;
+      const create = c.createCdcSource.bind(c);
+      // The source learns the task's tables (filter resolved now): PostgreSQL then publishes only those, so a
+      // ferry-made publication never affects other tables (a FOR ALL TABLES publication makes DELETE fail on
+      // every table without a replica identity).
+      return (async () => {
+        const tables = await discoverTables(this.cfg, await this.metadata(), this.logger, this.signal);
+        return create(e, this.ctx('extractor'), { tables: tables.map((t) => ({ db: t.db, tb: t.tb })) });
+      })();
+    });
   }
 
   sinker(): Promise<Sinker> {

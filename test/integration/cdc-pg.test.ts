@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { testUrls } from '../support/services.ts';
+import { testUrls as baseUrls } from '../support/services.ts';
 import { execSql, query } from '../support/sql.ts';
 import { taskConfigFromSections } from '../../lib/config/task.ts';
 import { silentLogger } from '../../lib/core/logger.ts';
@@ -18,6 +18,9 @@ import { runSnapshotAndCdc } from '../../lib/task/handover.ts';
 import { readCdcRecord } from '../../lib/task/cdc-position.ts';
 import type { TaskConfig } from '../../lib/config/types.ts';
 
+// A database of its own: publications and slots made here never touch other tests' tables.
+const DB = `it_cdc_pg_${process.pid}`;
+const testUrls = { pg: baseUrls.pg.replace(/\/[^/?]*(\?|$)/, `/${DB}$1`) };
 const SRC = 'it_cdc_pg_src';
 const DST = 'it_cdc_pg_dst';
 const slots: string[] = [];
@@ -82,10 +85,12 @@ async function workload(round: number): Promise<void> {
 describe('CDC PostgreSQL -> PostgreSQL (task runner)', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ferry-cdc-pg-'));
+    await execSql(baseUrls.pg, `DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
+    await execSql(baseUrls.pg, `CREATE DATABASE ${DB}`);
   });
   after(async () => {
     for (const s of slots) await execSql(testUrls.pg, `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '${s}'`).catch(() => undefined);
-    await execSql(testUrls.pg, `DROP SCHEMA IF EXISTS ${SRC} CASCADE; DROP SCHEMA IF EXISTS ${DST} CASCADE;`);
+    await execSql(baseUrls.pg, `DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
     await rm(dir, { recursive: true, force: true });
   });
 
