@@ -254,10 +254,16 @@ export class ReplicationSession {
     this.items = [];
     this.head = 0;
     this.bytes = 0;
-    this.connection?.stream.resume();
+    const conn = this.connection as (RawConnection & { on(ev: string, fn: () => void): void }) | null;
+    const client = (this.service as unknown as { _client: { on(ev: string, fn: () => void): void } | null })._client;
+    conn?.stream.resume();
     await Promise.race([this.service.stop().catch(() => undefined), sleep(5000).catch(() => undefined)]);
-    this.connection?.stream.destroy();
+    conn?.stream.destroy();
+    // The library drops its listeners on stop; a late socket error must not become an uncaught 'error' event.
+    conn?.on('error', () => undefined);
+    client?.on('error', () => undefined);
     this.service.removeAllListeners();
+    this.service.on('error', () => undefined);
     this.wakeUp();
   }
 }
