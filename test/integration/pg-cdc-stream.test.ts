@@ -149,14 +149,32 @@ describe('pg cdc stream', () => {
     } finally {
       await only.close();
     }
-    // A second source asking for more tables extends the publication instead of silently missing them.
+    // A source (re)started with more tables (the filter now matches b too) extends the publication when it
+    // streams, instead of silently missing b.
     const more = await db.source({ pub_name: 'only_a' }, {}, [{ db: 'public', tb: 'a' }, { db: 'public', tb: 'b' }]);
     try {
-      await more.currentPosition(never);
+      const from = await more.currentPosition(never);
+      await db.exec(`INSERT INTO b VALUES (6, 'published now', 1)`);
+      const { events } = await collect(more, from, (ev) => rowsOf(ev).some((r) => r.table.tb === 'b'));
+      // b's row from before it joined the publication is not there; the new one is (plus a's row again: the
+      // slot was never acknowledged).
+      assert.deepEqual(rowsOf(events).map((r) => `${r.table.tb}:${r.after!.k2 ?? r.after!.v}`), ['a:published', 'b:published now']);
       const pub = await db.exec<{ tablename: string }>(`SELECT tablename FROM pg_publication_tables WHERE pubname = 'only_a' ORDER BY 1`);
       assert.deepEqual(pub.map((r) => r.tablename), ['a', 'b']);
     } finally {
       await more.close();
+    }
+    // A filter matching no table yet: an empty publication, never FOR ALL TABLES.
+    db.slot();
+    const none = await db.source({ pub_name: 'nothing_yet' }, {}, []);
+    try {
+      await none.currentPosition(never);
+      const [p] = await db.exec<{ puballtables: boolean; n: string }>(
+        `SELECT puballtables, (SELECT count(*) FROM pg_publication_tables WHERE pubname = 'nothing_yet') n FROM pg_publication WHERE pubname = 'nothing_yet'`,
+      );
+      assert.deepEqual(p, { puballtables: false, n: '0' });
+    } finally {
+      await none.close();
     }
   });
 });

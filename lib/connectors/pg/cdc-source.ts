@@ -15,7 +15,10 @@ import { ReplicationSession } from './replication.ts';
 import { advanceSlot, createSlot, dropSlot, ensurePublication, publicationExists, readSlot } from './slot.ts';
 
 export interface PgCdcSourceOptions {
-  /** Publish only these tables (the task's filter resolved); absent: a publication FOR ALL TABLES. */
+  /**
+   * Publish only these tables (the task's filter resolved; an empty list publishes nothing but the heartbeat
+   * table); absent: a publication FOR ALL TABLES, as ape-dts creates.
+   */
   tables?: TableRef[];
   /** Events per yielded batch (extractor.batch_size). */
   batchEvents: number;
@@ -60,7 +63,7 @@ export class PgCdcSource implements CdcSource, CdcStartCapture {
 
   private get publicationTables(): TableRef[] | undefined {
     const t = this.o.tables;
-    if (!t?.length) return undefined;
+    if (!t) return undefined;
     const hb = this.cfg.heartbeatTable;
     return hb && !t.some((x) => x.db === hb.db && x.tb === hb.tb) ? [...t, hb] : t;
   }
@@ -155,10 +158,13 @@ export class PgCdcSource implements CdcSource, CdcStartCapture {
       );
     }
     if (!(await publicationExists(this.pool, this.cfg.pubName, signal))) {
-      throw new FerryError('PR001', `publication "${this.cfg.pubName}" does not exist (extractor.pub_name); create it again (CREATE PUBLICATION ... FOR ALL TABLES) and restart`, {
+      // Re-creating it would not help: changes written while it did not exist cannot be decoded with it.
+      throw new FerryError('PR001', `publication "${this.cfg.pubName}" does not exist (extractor.pub_name); changes may be lost: start the task again from a snapshot`, {
         details: { publication: this.cfg.pubName },
       });
     }
+    // Tables the task gained since (new tables matching the filter) join a list publication from now on.
+    if (this.publicationTables) await ensurePublication(this.pool, this.cfg.pubName, this.publicationTables, this.logger, signal);
   }
 
   /**

@@ -57,7 +57,7 @@ export async function createPgCdcSource(
   // Two connections are plenty: catalog reads and the heartbeat writer.
   const pool = createPool({ ...endpoint, maxConnections: Math.min(2, Math.max(1, endpoint.maxConnections)) }, ctx, 'extractor');
   return new PgCdcSource(pool, { ...clientOnly, options: replicationSessionOptions() }, cfg, {
-    ...(opts.tables?.length ? { tables: opts.tables } : {}),
+    ...(opts.tables ? { tables: opts.tables } : {}),
     batchEvents: Math.max(1, endpoint.batchSize || 1000),
     queueItems: DEFAULT_CDC_QUEUE_ITEMS,
     queueBytes: DEFAULT_CDC_QUEUE_BYTES,

@@ -106,9 +106,10 @@ export async function ensurePublication(pool: PgPool, name: string, tables: Tabl
   const ctx = `publication ${name}`;
   const pub = await pool.query<string[]>({ text: PUB_SQL, values: [name] }, signal, ctx);
   if (!pub.length) {
-    const what = tables?.length ? `FOR TABLE ${tables.map(qualified).join(', ')}` : 'FOR ALL TABLES';
-    await pool.query({ text: `CREATE PUBLICATION ${quoteIdent(name)} ${what}` }, signal, ctx);
-    logger.info('publication created', { publication: name, tables: tables?.length ? tables.map(tableId) : 'all' });
+    // An empty list is an empty publication (the task's filter matched nothing yet), never all tables.
+    const what = !tables ? ' FOR ALL TABLES' : tables.length ? ` FOR TABLE ${tables.map(qualified).join(', ')}` : '';
+    await pool.query({ text: `CREATE PUBLICATION ${quoteIdent(name)}${what}` }, signal, ctx);
+    logger.info('publication created', { publication: name, tables: tables ? tables.map(tableId) : 'all' });
     return true;
   }
   const [all, ins, upd, del, trunc] = pub[0];
