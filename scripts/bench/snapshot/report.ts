@@ -21,6 +21,8 @@ export interface ResultRow {
   rssTimeline?: Array<[number, number]>;
   /** ferry's own summary seconds (excludes process start and module loading). */
   ferrySeconds?: number;
+  /** CPU seconds of the copy tool (all its processes) and of both database servers during the run. */
+  cpu?: { tool?: number; servers?: number };
   /** Seconds of every run when repeated (`seconds` is their median). */
   runSeconds?: number[];
   /** 1-minute load average when the (median) run started: the box may be shared. */
@@ -43,15 +45,18 @@ export function goals(r: ResultRow): string {
 const toolLabel = (r: ResultRow) =>
   r.config ? `ferry p${r.config.parallel} b${r.config.batch} c${r.config.chunkRows}${r.config.buffer ? ` q${r.config.buffer}` : ''}${r.config.set ? ` ${r.config.set.join(' ')}` : ''}` : r.tool;
 
+const cpuCell = (r: ResultRow): string =>
+  r.cpu?.tool === undefined ? '' : `${r.cpu.tool.toFixed(1)}+${r.cpu.servers === undefined ? '?' : r.cpu.servers.toFixed(1)}`;
+
 export function formatTable(rows: ResultRow[]): string {
-  const head = ['path', 'tool', 'rows', 'seconds', 'rows/s', 'ferry/peer', 'peak RSS MB', 'verified', 'goals'];
+  const head = ['path', 'tool', 'rows', 'seconds', 'rows/s', 'ferry/peer', 'peak RSS MB', 'CPU s tool+db', 'verified', 'goals'];
   const ran = (r: ResultRow) => r.verified !== 'skipped';
   const body = rows.map((r) => [
     r.path, toolLabel(r), fmt(r.rows), ran(r) ? fmt(r.seconds, 1) : '-', ran(r) ? fmt(r.rowsPerSec) : '-', r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}x`,
-    r.peakRssMb === undefined ? '' : fmt(r.peakRssMb), r.verified + (r.note ? ` (${r.note})` : ''), goals(r),
+    r.peakRssMb === undefined ? '' : fmt(r.peakRssMb), cpuCell(r), r.verified + (r.note ? ` (${r.note})` : ''), goals(r),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const right = new Set([2, 3, 4, 5, 6]);
+  const right = new Set([2, 3, 4, 5, 6, 7]);
   const line = (cells: string[]) => cells.map((c, i) => (right.has(i) ? c.padStart(w[i]) : c.padEnd(w[i]))).join('  ').trimEnd();
   return [line(head), line(w.map((n) => '-'.repeat(n))), ...body.map(line)].join('\n');
 }

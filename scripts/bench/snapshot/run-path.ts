@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { measure } from '../support/measure.ts';
+import { serverCpuSeconds } from '../support/server-cpu.ts';
 import { checksum, sameChecksum, type TableChecksum } from './checksum.ts';
 import { defaultChunkRows } from './ferry-config.ts';
 import type { SnapshotBenchOptions } from './options.ts';
@@ -35,6 +36,14 @@ async function verify(target: TableAt, source: TableChecksum): Promise<Pick<Resu
   }
 }
 
+/** Server CPU since `before`, read after a pause: PostgreSQL counts a backend's time once it has exited. */
+async function serverCpuSince(before: number | undefined): Promise<number | undefined> {
+  if (before === undefined) return undefined;
+  await new Promise((r) => setTimeout(r, 300));
+  const after = serverCpuSeconds();
+  return after === undefined ? undefined : Math.round((after - before) * 10) / 10;
+}
+
 /** 1-minute load average before a run: the box is shared, so a slow run can be told from a busy machine. */
 const load1 = (): number => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
 
@@ -55,12 +64,14 @@ async function peerOnce(path: BenchPath, ctx: PathRunContext, i: number): Promis
   await path.peer.prepare();
   const load = load1();
   const errFile = join(ctx.workDir, `${path.id}-peer-${i}.log`);
+  const cpu0 = serverCpuSeconds();
   const m = await measure(path.peer.argv(), { stderrFile: errFile, timeoutMs: opts.timeout * 1000 });
+  const cpu = { tool: m.cpuSeconds, servers: await serverCpuSince(cpu0) };
   const why = m.timedOut ? `timed out after ${opts.timeout} s` : `exit ${m.code}`;
   const v = m.code === 0 ? await verify(path.peer, source) : { verified: 'failed' as const, note: `${why}, see ${errFile}` };
   const rate = Math.round(source.rows / m.seconds);
   log(`${path.label}: ${path.peer.name}: ${m.seconds.toFixed(1)} s, ${rate} rows/s, ${v.verified}${v.note ? ` (${v.note})` : ''}`);
-  return { path: path.label, tool: path.peer.name, rows: source.rows, seconds: m.seconds, rowsPerSec: rate, load1: load, ...v };
+  return { path: path.label, tool: path.peer.name, rows: source.rows, seconds: m.seconds, rowsPerSec: rate, peakRssMb: m.peakRssMb, cpu, load1: load, ...v };
 }
 
 async function ferryOnce(path: BenchPath, ctx: PathRunContext, parallel: number, batch: number): Promise<ResultRow & { profile?: string }> {
@@ -68,7 +79,9 @@ async function ferryOnce(path: BenchPath, ctx: PathRunContext, parallel: number,
   const chunkRows = opts.chunkRows ?? defaultChunkRows(opts.rows, parallel);
   await path.ferry.prepare();
   const load = load1();
+  const cpu0 = serverCpuSeconds();
   const r = await runFerry(path, { parallel, batch, chunkRows, buffer: opts.buffer, cpuProf: opts.cpuProf, timeoutSec: opts.timeout, extra: opts.set }, ctx.workDir);
+  const cpu = { tool: r.cpuSeconds, servers: await serverCpuSince(cpu0) };
   const ok = r.code === 0 && r.summary?.status === 'done';
   const why = r.timedOut ? `timed out after ${opts.timeout} s` : `exit ${r.code}`;
   const v = ok ? await verify(path.ferry, source) : { verified: 'failed' as const, note: `${why}, see ${r.logFile}` };
@@ -77,7 +90,7 @@ async function ferryOnce(path: BenchPath, ctx: PathRunContext, parallel: number,
   return {
     path: path.label, tool: 'ferry', config: { parallel, batch, chunkRows, buffer: opts.buffer, set: opts.set.length ? opts.set.map((e) => `${e.section}.${e.key}=${e.value}`) : undefined }, rows: source.rows, seconds: r.seconds, rowsPerSec: rate,
     goalRatio: path.goalRatio, peakRssMb: r.peakRssMb, rssTimeline: thin(r.rss),
-    ferrySeconds: r.summary?.seconds, load1: load, profile: r.cpuProfile, ...v,
+    ferrySeconds: r.summary?.seconds, cpu, load1: load, profile: r.cpuProfile, ...v,
   };
 }
 

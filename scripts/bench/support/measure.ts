@@ -9,6 +9,8 @@ export interface Measured {
   /** Stopped by `timeoutMs`. */
   timedOut: boolean;
   seconds: number;
+  /** CPU seconds (user + system) of the process and its children, from GNU time. */
+  cpuSeconds?: number;
   /** Peak RSS of the measured process in MB: GNU time's %M (exact), else the highest VmHWM polled. */
   peakRssMb?: number;
   /** VmRSS polled every `sampleMs` (t in seconds since start, MB), for "does memory stay flat". */
@@ -21,7 +23,7 @@ export interface MeasureOptions {
   env?: NodeJS.ProcessEnv;
   /** stderr goes to this file (logs can be large; the table stays readable). */
   stderrFile: string;
-  /** Track the memory of the command (ferry). Peers are timed only: their memory is not compared. */
+  /** Poll the command's RSS over time (ferry); otherwise only GNU time's peak is taken. */
   memory?: boolean;
   sampleMs?: number;
   /** Stop a hung run: SIGTERM after this many ms (ferry then saves progress), SIGKILL 10 s later. */
@@ -52,14 +54,14 @@ const targetPid = (pid: number, wrapped: boolean): number | undefined => {
 };
 
 /**
- * Runs `argv` and times its wall clock from spawn to exit. With `memory`, it runs under GNU time when
- * /usr/bin/time exists (its "maximum resident set size" catches a peak between two polls) and polls
- * /proc/<pid>/status in any case for the RSS timeline.
+ * Runs `argv` and times its wall clock from spawn to exit, under GNU time when /usr/bin/time exists (CPU
+ * seconds of the whole command, pipelines included; its "maximum resident set size" catches a peak between
+ * two polls). With `memory` it also polls /proc/<pid>/status for the RSS timeline.
  */
 export async function measure(argv: string[], o: MeasureOptions): Promise<Measured> {
-  const wrapped = Boolean(o.memory) && existsSync(GNU_TIME);
+  const wrapped = existsSync(GNU_TIME);
   const timeFile = join(tmpdir(), `ferry-bench-time-${process.pid}-${Date.now()}`);
-  const cmd = wrapped ? [GNU_TIME, '-f', '%M', '-o', timeFile, ...argv] : argv;
+  const cmd = wrapped ? [GNU_TIME, '-f', '%M %U %S', '-o', timeFile, ...argv] : argv;
   const errFd = openSync(o.stderrFile, 'w');
   const t0 = performance.now();
   const child = spawn(cmd[0], cmd.slice(1), { cwd: o.cwd, env: o.env ?? process.env, stdio: ['ignore', 'pipe', errFd] });
@@ -93,12 +95,17 @@ export async function measure(argv: string[], o: MeasureOptions): Promise<Measur
   const seconds = (performance.now() - t0) / 1000;
   if (timer) clearInterval(timer);
   let peakKb = hwmKb;
+  let cpuSeconds: number | undefined;
   if (wrapped && existsSync(timeFile)) {
-    const last = readFileSync(timeFile, 'utf8').trim().split('\n').pop() ?? '';
-    if (/^\d+$/.test(last)) peakKb = Math.max(peakKb, Number(last));
+    // GNU time puts "Command exited with non-zero status N" first when it did; the figures are last.
+    const m = /^(\d+) ([\d.]+) ([\d.]+)$/m.exec(readFileSync(timeFile, 'utf8'));
+    if (m) {
+      peakKb = Math.max(peakKb, Number(m[1]));
+      cpuSeconds = Math.round((Number(m[2]) + Number(m[3])) * 10) / 10;
+    }
     rmSync(timeFile, { force: true });
   }
-  return { code, timedOut, seconds, peakRssMb: o.memory && peakKb ? Math.round(peakKb / 1024) : undefined, rss, stdout };
+  return { code, timedOut, seconds, cpuSeconds, peakRssMb: peakKb ? Math.round(peakKb / 1024) : undefined, rss, stdout };
 }
 
 /** A shell pipeline (peers: `a | b`), failing when any stage fails. */
