@@ -28,11 +28,36 @@ export function throwIfAborted(signal?: AbortSignal): void {
 
 export const isAbort = (e: unknown): boolean => e instanceof FerryError && e.code === 'RT001';
 
-/** A signal that fires `marginMs` before `deadlineMs` (epoch ms), or when `parent` fires. */
+/**
+ * A signal that fires `marginMs` before `deadlineMs` (epoch ms), or when `parent` fires.
+ * Built from a controller and a timer rather than AbortSignal.any(AbortSignal.timeout()): Node 20 holds the
+ * sources of an `any` signal weakly, so after a garbage collection the timeout could be lost and the deadline
+ * never fire (seen in a 120k-row chunk).
+ */
 export function deadlineSignal(deadlineMs: number, marginMs: number, parent?: AbortSignal): AbortSignal {
-  const ms = Math.max(0, deadlineMs - Date.now() - marginMs);
-  const timeout = AbortSignal.timeout(ms);
-  return parent ? AbortSignal.any([parent, timeout]) : timeout;
+  const ac = new AbortController();
+  const ms = Math.max(0, Math.floor(deadlineMs - Date.now() - marginMs));
+  const timer = setTimeout(() => ac.abort(new Error(`deadline: stopped ${marginMs} ms before it`)), ms);
+  timer.unref();
+  if (parent) {
+    if (parent.aborted) ac.abort(parent.reason);
+    else parent.addEventListener('abort', () => ac.abort(parent.reason), { once: true });
+  }
+  ac.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+  return ac.signal;
+}
+
+/** Like AbortSignal.any, with strong references to its sources (see deadlineSignal). */
+export function anySignal(signals: AbortSignal[]): AbortSignal {
+  const ac = new AbortController();
+  for (const s of signals) {
+    if (s.aborted) {
+      ac.abort(s.reason);
+      break;
+    }
+    s.addEventListener('abort', () => ac.abort(s.reason), { once: true });
+  }
+  return ac.signal;
 }
 
 export interface RetryOptions {

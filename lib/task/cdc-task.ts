@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { CdcSource, CdcStartCapture, ChangeApplier, ChangeEvent, CheckpointStore, Logger, Position, TargetChange } from '../core/index.ts';
 import { FerryError, asFerryError, isFerryError } from '../core/errors.ts';
-import { isAbort, sleep } from '../core/signal.ts';
+import { anySignal, isAbort, sleep } from '../core/signal.ts';
 import type { TaskConfig } from '../config/types.ts';
 import { leaseName } from '../checkpoint/keys.ts';
 import { ChangeRouter } from '../pipeline/cdc/route.ts';
@@ -58,7 +58,7 @@ export async function runCdc(cfg: TaskConfig, o: CdcRunOptions): Promise<CdcSumm
   const owner = `${hostname()}:${process.pid}`;
   const lease =
     o.lease ?? (await LeaseKeeper.acquire(o.store, leaseName(cfg.taskId, 'cdc'), owner, { ttlMs: o.leaseTtlMs ?? 30_000, waitMs: o.leaseWaitMs ?? 0, signal: o.signal, logger }));
-  const stop = AbortSignal.any([o.signal, lease.lost.signal]);
+  const stop = anySignal([o.signal, lease.lost.signal]);
   const appliers: ChangeApplier[] = [];
   try {
     const source = await resources.cdcSource();

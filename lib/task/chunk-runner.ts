@@ -215,7 +215,7 @@ class ProgressRecord {
 
   async save(p: Omit<ChunkProgress, 'updatedAt' | 'worker'>): Promise<void> {
     const value: ChunkProgress = { ...p, updatedAt: new Date().toISOString(), worker: this.worker };
-    for (let attempt = 0; attempt < 5; attempt++) {
+    for (let attempt = 0; attempt < 30; attempt++) {
       try {
         this.version = await this.store.put(this.key, value, { expectedVersion: this.version ?? null, signal: this.signal });
         return;
@@ -223,6 +223,10 @@ class ProgressRecord {
         if (!(isFerryError(e) && e.code === 'CP001')) throw e;
         const current = await this.load();
         if (current?.status === 'done') return;
+        // Another run of this chunk saved a position just now; it is as safe as ours. Skip this save (the next
+        // one uses the fresh version) instead of fighting over the record -- only `done` must get through.
+        if (p.status === 'running') return;
+        await new Promise((r) => setTimeout(r, Math.random() * 20));
       }
     }
     throw new FerryError('CP001', `progress record ${this.key}: too many concurrent writers`);

@@ -3,6 +3,7 @@ import type { CheckpointStore, Logger } from '../core/index.ts';
 import type { TaskConfig } from '../config/types.ts';
 import { leaseName } from '../checkpoint/keys.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
+import { anySignal } from '../core/signal.ts';
 import { readCdcRecord, writeCdcRecord } from './cdc-position.ts';
 import { runSnapshot, forgetTask, type SnapshotSummary } from './snapshot-task.ts';
 import { runCdc, type CdcSummary } from './cdc-task.ts';
@@ -40,7 +41,7 @@ export async function runSnapshotAndCdc(cfg: TaskConfig, o: HandoverOptions): Pr
       await writeCdcRecord(o.store, cfg.taskId, { position, appliedAt: new Date().toISOString(), handover: true }, { lease: lease.lease.name, epoch: lease.lease.epoch }, o.signal);
       logger.info('cdc start recorded before the snapshot', { position: position.data });
     }
-    const snapshot = await runSnapshot(cfg, { store: o.store, logger, signal: AbortSignal.any([o.signal, lease.lost.signal]), resources, progress: o.progress });
+    const snapshot = await runSnapshot(cfg, { store: o.store, logger, signal: anySignal([o.signal, lease.lost.signal]), resources, progress: o.progress });
     if (snapshot.status !== 'done') return { snapshot };
     const cdc = await runCdc(cfg, { store: o.store, logger, signal: o.signal, resources, lease, maxTransactions: o.maxTransactions });
     return { snapshot, cdc };
