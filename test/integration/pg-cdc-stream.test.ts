@@ -29,6 +29,7 @@ describe('pg cdc stream', () => {
   before(async () => {
     db = await cdcDatabase('ferry_cdc_stream');
     await db.exec(`CREATE TABLE a (id int PRIMARY KEY, v text); CREATE TABLE b (k1 int, k2 text, v int, PRIMARY KEY (k1, k2))`);
+    await db.exec(`INSERT INTO a VALUES (0, 'before the capture')`);
     source = await db.source();
     pos = await source.currentPosition(never);
   });
@@ -44,9 +45,9 @@ describe('pg cdc stream', () => {
     assert.equal(pos.order, lsnOfPosition(pos).toString(16).toUpperCase().padStart(16, '0'));
     // Calling it again with the slot in place: its confirmed_flush_lsn, not a new slot.
     assert.deepEqual(await source.currentPosition(never), pos);
-    await db.exec(`INSERT INTO a VALUES (1, 'x')`);
+    await db.exec(`INSERT INTO a VALUES (1, 'x'); DELETE FROM a WHERE id = 0`);
     const ev = await next();
-    assert.deepEqual(shape(ev), ['insert a null {"id":1,"v":"x"}', 'commit']);
+    assert.deepEqual(shape(ev), ['insert a null {"id":1,"v":"x"}', 'delete a {"id":0} null', 'commit']);
   });
 
   it('a key-changing update carries the old key in before and the new row in after', async () => {
