@@ -1,0 +1,10 @@
+DROP DATABASE IF EXISTS `e2e mm names-src`;
+CREATE DATABASE `e2e mm names-src`;
+USE `e2e mm names-src`;
+CREATE TABLE `select` (`from` INT PRIMARY KEY, `a``b` VARCHAR(20), `col "q"` INT, `ünïcødé 列` VARCHAR(20));
+INSERT INTO `select` SELECT seq, CONCAT('x`', seq), seq, CONCAT('é', seq) FROM seq_1_to_700;
+CREATE TABLE `tb.with.dots` (`k ey` VARCHAR(30) PRIMARY KEY, v INT);
+INSERT INTO `tb.with.dots` SELECT CONCAT('key ', seq), seq FROM seq_1_to_450;
+CREATE TABLE `表` (id INT PRIMARY KEY, `值` TEXT);
+INSERT INTO `表` VALUES (1, '一'), (2, '二');
+ANALYZE TABLE `select`, `tb.with.dots`, `表`;
