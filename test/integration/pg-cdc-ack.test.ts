@@ -192,6 +192,29 @@ describe('pg cdc acknowledgements and recovery', () => {
     assert.equal((await slotState(slot))!.confirmed, p2.data.lsn);
   });
 
+  it('a slot held by another consumer: START_REPLICATION is retried, then a retryable ST001', async () => {
+    const slot = db.slot();
+    const a = await db.source();
+    const b = await db.source({}, { inUseWaitMs: 600 });
+    try {
+      const start = await a.currentPosition(never);
+      const bg = background(a, start);
+      await eventually(async () => (await slotState(slot))!.active, 5000, 'slot active');
+      await assert.rejects(
+        collect(b, start, () => true),
+        (e: FerryError) => e.code === 'ST001' && e.retryable && /is active for PID/.test(e.message),
+      );
+      await bg.stop();
+      // Once released, the other consumer streams (its retry window covers a session still closing).
+      await db.exec(`INSERT INTO t VALUES (40, 'after the handover')`);
+      const { events } = await collect(b, start, (ev) => rowsOf(ev).some((r) => r.after?.id === 40));
+      assert.ok(rowsOf(events).some((r) => r.after?.id === 40));
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('streaming from a slot that does not exist is PR001 (changes would be lost), not a silent new slot', async () => {
     db.slot();
     const s = await db.source();

@@ -25,6 +25,8 @@ export interface PgCdcSourceOptions {
   /** Bound of the receive queue; above it the replication socket is paused. */
   queueItems: number;
   queueBytes: number;
+  /** START_REPLICATION is retried this long while the slot is still held (a closing or crashed session). */
+  inUseWaitMs: number;
 }
 
 export const DEFAULT_CDC_QUEUE_ITEMS = 10_000;
@@ -107,6 +109,7 @@ export class PgCdcSource implements CdcSource, CdcStartCapture {
           maxItems: this.o.queueItems,
           maxBytes: this.o.queueBytes,
           keepaliveMs: this.cfg.keepaliveIntervalSecs * 1000,
+          inUseWaitMs: this.o.inUseWaitMs,
           confirmed: () => this.acked,
           logger: this.logger,
         },

@@ -61,6 +61,7 @@ export async function createPgCdcSource(
     batchEvents: Math.max(1, endpoint.batchSize || 1000),
     queueItems: DEFAULT_CDC_QUEUE_ITEMS,
     queueBytes: DEFAULT_CDC_QUEUE_BYTES,
+    inUseWaitMs: 10_000,
     ...tuning,
   }, logger);
 }

@@ -21,6 +21,8 @@ export interface ReplicationOptions {
   maxBytes: number;
   /** Standby status updates (with a reply request) at this interval, also while paused. */
   keepaliveMs: number;
+  /** How long START_REPLICATION is retried while another session still holds the slot. */
+  inUseWaitMs: number;
   /** The LSN status updates confirm: what the target has committed (ack), 0n for nothing yet. */
   confirmed: () => bigint;
   logger: Logger;
@@ -28,7 +30,7 @@ export interface ReplicationOptions {
 
 const asIs = (v: unknown) => v;
 const PG_EPOCH_MS = 946_684_800_000n;
-const START_IN_USE_ATTEMPTS = 40;
+const IN_USE_RETRY_MS = 250;
 
 /**
  * pgoutput parsing by pg-logical-replication, with two changes: tuple values stay the server's text (the
@@ -105,8 +107,17 @@ export class ReplicationSession {
       } catch (e) {
         await s.close();
         const inUse = e instanceof FerryError && e.details.sqlstate === '55006';
-        if (!inUse || attempt >= START_IN_USE_ATTEMPTS || signal.aborted) throw signal.aborted ? abortError(signal) : e;
-        await sleep(250, signal);
+        if (signal.aborted) throw abortError(signal);
+        if (inUse && attempt * IN_USE_RETRY_MS >= o.inUseWaitMs) {
+          // A walsender of a crashed consumer keeps the slot until wal_sender_timeout notices: worth retrying.
+          throw new FerryError('ST001', `${(e as FerryError).message} (another consumer, or one that died less than wal_sender_timeout ago)`, {
+            cause: e,
+            retryable: true,
+            details: (e as FerryError).details,
+          });
+        }
+        if (!inUse) throw e;
+        await sleep(IN_USE_RETRY_MS, signal);
       }
     }
   }
