@@ -13,6 +13,8 @@ export interface TableRoute {
   /** Source names of the key columns; empty for keyless tables. */
   sourceKey: string[];
   keyless: boolean;
+  /** Source columns dropped by filter.ignore_cols. */
+  ignored: Set<string>;
 }
 
 /**
@@ -62,8 +64,19 @@ export class ChangeRouter {
 
   async toTarget(c: RowChange, signal: AbortSignal): Promise<TargetChange | null> {
     if (!this.filter.eventIncluded(c.table.db, c.table.tb, c.op)) return null;
-    const route = await this.route(c.table, signal);
+    let route = await this.route(c.table, signal);
     if (!route) return null;
+    if (this.hasUnknownColumn(c, route)) {
+      // The source's shape changed without a DDL event (PostgreSQL: pgoutput sends new Relation messages only):
+      // re-read the table's metadata once so a new column is copied, never silently dropped.
+      this.invalidate(c.table);
+      route = await this.route(c.table, signal);
+      if (!route) return null;
+      if (this.hasUnknownColumn(c, route)) {
+        const col = Object.keys(c.after ?? c.before ?? {}).find((n) => !route!.columns.has(n) && !route!.ignored.has(n));
+        throw new FerryError('MD001', `source ${c.table.db}.${c.table.tb}: change carries column ${col} that the table's metadata does not list`);
+      }
+    }
     const after = c.after ? renameRow(c.after, route.columns) : null;
     let beforeKey: Row | null = null;
     if (c.op !== 'insert') {
@@ -72,6 +85,14 @@ export class ChangeRouter {
       beforeKey = route.keyless ? renameRow(src, route.columns) : pick(src, route.sourceKey, route.columns);
     }
     return { op: c.op, target: route.target, beforeKey, after };
+  }
+
+  private hasUnknownColumn(c: RowChange, route: TableRoute): boolean {
+    for (const row of [c.after, c.before]) {
+      if (!row) continue;
+      for (const n in row) if (!route.columns.has(n) && !route.ignored.has(n)) return true;
+    }
+    return false;
   }
 
   private async build(t: TableRef, signal: AbortSignal): Promise<TableRoute | null> {
@@ -87,7 +108,7 @@ export class ChangeRouter {
       keyColumns: meta.keyColumns.map((k) => columns.get(k) ?? k),
     };
     this.logger.debug('cdc route', { source: key(t), target: `${target.table.db}.${target.table.tb}` });
-    return { source: t, target, columns, sourceKey: meta.keyColumns, keyless: meta.keyKind === 'none' };
+    return { source: t, target, columns, sourceKey: meta.keyColumns, keyless: meta.keyKind === 'none', ignored };
   }
 }
 
