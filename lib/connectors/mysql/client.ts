@@ -11,6 +11,7 @@
  *   with RT001; a destroyed connection is never returned to the pool.
  */
 import type { Readable } from 'node:stream';
+import type { ConnectionOptions } from 'mysql2';
 import { createPool, type Pool, type PoolConnection, type QueryOptions } from 'mysql2/promise';
 import { FerryError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
@@ -69,6 +70,15 @@ export class MysqlClient {
 
   get logger(): Logger {
     return this.opts.logger;
+  }
+
+  /**
+   * Options for a connection outside the pool (the binlog reader), with the TLS fallback the pool learnt:
+   * call after a first query, so `ssl-mode=preferred` against a TLS-less server connects in plain text.
+   */
+  connectionOptions(): ConnectionOptions {
+    const { connectionLimit: _l, maxIdle: _m, idleTimeout: _i, waitForConnections: _w, queueLimit: _q, ...conn } = this.cfg.pool;
+    return this.plain ? { ...conn, ssl: undefined } : conn;
   }
 
   private getPool(): Pool {

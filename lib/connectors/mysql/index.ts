@@ -1,19 +1,23 @@
 /**
- * The MySQL/MariaDB connector: metadata, snapshot source and sinker (db_type = mysql).
+ * The MySQL/MariaDB connector: metadata, snapshot source, sinker (with CDC apply) and binlog CDC source (db_type = mysql).
  *
  * Pools are created lazily (no connection before the first query) and shared by the roles opened for the
  * same endpoint and session kind: the metadata accessor and snapshot source of one extractor use one pool,
  * which closes when the last of them is closed.
  */
-import type { ConnectorContext, ConnectorDefinition } from '../../core/connector.ts';
+import type { CdcSourceOptions, ConnectorContext, ConnectorDefinition } from '../../core/connector.ts';
 import type { EndpointConfig, SinkerConfig } from '../../config/types.ts';
 import { MysqlClient, type ConnectRetry, type SessionRole } from './client.ts';
+import { readMysqlCdcConfig } from './cdc-config.ts';
+import { DEFAULT_CDC_QUEUE_BYTES, DEFAULT_CDC_QUEUE_ITEMS, MysqlCdcSource, type MysqlCdcSourceOptions } from './cdc-source.ts';
 import { resolveMysqlConfig } from './config.ts';
 import { MysqlMetadata } from './metadata.ts';
 import { MysqlSinker, type MysqlSinkOptions } from './sinker.ts';
 import { MysqlSnapshotSource } from './snapshot-source.ts';
 import { quoteIdent } from './sql.ts';
 
+export { MysqlCdcSource } from './cdc-source.ts';
+export { MysqlChangeApplier } from './applier.ts';
 export { MysqlClient } from './client.ts';
 export { resolveMysqlConfig } from './config.ts';
 export { MysqlMetadata } from './metadata.ts';
@@ -83,11 +87,40 @@ export async function createMysqlSinker(ep: SinkEndpoint, ctx: ConnectorContext,
   return new MysqlSinker(client, { ...o.sink, replace }, release);
 }
 
+/**
+ * The binlog CDC source of an `[extractor] db_type=mysql extract_type=cdc` endpoint. Keys are validated here
+ * (CF001 / CF002 naming `extractor.<key>`); nothing connects until the first call. `tables` restricts which
+ * tables' rows are decoded; `tuning` overrides batch and queue bounds (tests, benchmarks).
+ */
+export async function createMysqlCdcSource(
+  ep: EndpointConfig,
+  ctx: ConnectorContext,
+  opts: CdcSourceOptions = {},
+  tuning: Partial<MysqlCdcSourceOptions> & MysqlConnectorOptions = {},
+): Promise<MysqlCdcSource> {
+  const cfg = readMysqlCdcConfig(ep.raw);
+  const { client, release } = acquireClient(ep, 'source', ctx, { connectRetry: tuning.connectRetry });
+  const logger = ctx.logger.child({ connector: 'mysql', role: 'cdc', serverId: cfg.serverId });
+  return new MysqlCdcSource(
+    client,
+    cfg,
+    {
+      ...(opts.tables?.length ? { tables: opts.tables } : {}),
+      batchEvents: tuning.batchEvents ?? Math.max(1, ep.batchSize || 1000),
+      queueItems: tuning.queueItems ?? DEFAULT_CDC_QUEUE_ITEMS,
+      queueBytes: tuning.queueBytes ?? DEFAULT_CDC_QUEUE_BYTES,
+    },
+    logger,
+    release,
+  );
+}
+
 export const mysqlConnector: ConnectorDefinition<EndpointConfig> = {
   dbType: 'mysql',
   title: 'MySQL / MariaDB',
   createMetadata: (ep, ctx) => createMysqlMetadata(ep, ctx),
   createSnapshotSource: (ep, ctx) => createMysqlSnapshotSource(ep, ctx),
   createSinker: (ep, ctx) => createMysqlSinker(ep, ctx),
+  createCdcSource: (ep, ctx, opts) => createMysqlCdcSource(ep, ctx, opts),
   quoteIdent,
 };

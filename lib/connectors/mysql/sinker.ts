@@ -7,10 +7,12 @@
  *   (writes would not be idempotent).
  * - Values are converted by the TARGET column type read here (literal.ts), not by the JS type alone.
  * - Generated target columns are left out of the write: the server computes them.
+ * - CDC: `openApplier` applies change batches transactionally (applier.ts); DDL is applied as written.
  */
 import { FerryError } from '../../core/errors.ts';
-import type { Sinker, SinkerCapabilities, TableWriter, WriteTarget } from '../../core/sinker.ts';
-import { tableId } from '../../core/table.ts';
+import type { ChangeApplier, Sinker, SinkerCapabilities, TableWriter, WriteTarget } from '../../core/sinker.ts';
+import { tableId, type TableRef } from '../../core/table.ts';
+import { MysqlChangeApplier } from './applier.ts';
 import type { MysqlClient } from './client.ts';
 import { readColumns } from './metadata.ts';
 import { sqlString } from './sql.ts';
@@ -31,7 +33,7 @@ export interface MysqlSinkOptions {
 export const DEFAULT_STATEMENT_BYTES = 4 * 1024 * 1024;
 
 export class MysqlSinker implements Sinker {
-  readonly capabilities: SinkerCapabilities = { replaceAll: true, ddl: false };
+  readonly capabilities: SinkerCapabilities = { replaceAll: true, ddl: true };
 
   constructor(
     private readonly client: MysqlClient,
@@ -39,7 +41,11 @@ export class MysqlSinker implements Sinker {
     private readonly onClose: () => Promise<void> = () => client.end(),
   ) {}
 
-  async openTable(target: WriteTarget, signal: AbortSignal): Promise<TableWriter> {
+  /**
+   * The target table as the server spells it and the columns that will be written (generated ones left out),
+   * each with its target type: MD001 naming `db.tb` / `db.tb.col` when missing.
+   */
+  async describe(target: WriteTarget, signal: AbortSignal): Promise<{ table: TableRef; exact: string; columns: WriteColumn[] }> {
     const t = target.table;
     const id = tableId(t);
     const tables = await this.client.catalog<{ n: string }>(
@@ -52,18 +58,23 @@ export class MysqlSinker implements Sinker {
     if (!name) throw new FerryError('MD001', `target table ${id} does not exist`, { details: { table: id } });
     const exact = `TABLE_SCHEMA = ${sqlString(t.db)} AND TABLE_NAME = ${sqlString(name)}`;
     const targetCols = await readColumns(this.client, exact, { db: t.db, tb: name }, signal);
-
     const columns: WriteColumn[] = [];
     for (const c of target.columns) {
       const tc = targetCols.find((x) => x.name === c.name) ?? targetCols.find((x) => x.name.toLowerCase() === c.name.toLowerCase());
       if (!tc) throw new FerryError('MD001', `target column ${id}.${c.name} does not exist`, { details: { table: id, column: c.name } });
       if (!tc.generated) columns.push({ name: c.name, target: tc, from: c.family });
     }
+    return { table: { db: t.db, tb: name }, exact, columns };
+  }
+
+  async openTable(target: WriteTarget, signal: AbortSignal): Promise<TableWriter> {
+    const id = tableId(target.table);
+    const { table, exact, columns } = await this.describe(target, signal);
     if (target.keyColumns.length) await this.checkKey(exact, id, columns, signal);
 
     const info = await this.client.server(signal);
     const budget = Math.max(64 * 1024, Math.min(this.opts.statementBytes ?? DEFAULT_STATEMENT_BYTES, Math.floor((info.maxAllowedPacket - 1024) / 3)));
-    const shape = { table: { db: t.db, tb: name }, columns, keyColumns: target.keyColumns, rowAlias: info.rowAlias };
+    const shape = { table, columns, keyColumns: target.keyColumns, rowAlias: info.rowAlias };
     const mode: WriteMode = target.keyColumns.length ? (this.opts.replace ? 'replace' : 'upsert') : 'insert';
     return new MysqlTableWriter({
       client: this.client,
@@ -78,8 +89,13 @@ export class MysqlSinker implements Sinker {
     });
   }
 
+  /** CDC apply (one transaction per `apply`, see applier.ts). */
+  async openApplier(_signal: AbortSignal): Promise<ChangeApplier> {
+    return new MysqlChangeApplier(this.client, this, { replace: this.opts.replace, lockRetries: this.opts.lockRetries ?? 5, statementBytes: this.opts.statementBytes ?? DEFAULT_STATEMENT_BYTES });
+  }
+
   /** The target must have a primary/unique key made only of written columns, or upserts would duplicate rows. */
-  private async checkKey(exact: string, id: string, columns: WriteColumn[], signal: AbortSignal): Promise<void> {
+  async checkKey(exact: string, id: string, columns: WriteColumn[], signal: AbortSignal): Promise<void> {
     const idx = await this.client.catalog<{ idx: string; col: string | null }>(
       `SELECT INDEX_NAME AS idx, COLUMN_NAME AS col FROM information_schema.STATISTICS WHERE ${exact} AND NON_UNIQUE = 0`,
       signal,
