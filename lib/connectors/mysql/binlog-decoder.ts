@@ -196,7 +196,8 @@ export class BinlogDecoder {
     const file = (ev.binlogName as string) || this.file;
     if (!(pos > 0) || !file) return;
     const p = mysqlPosition(file, pos, this.gtidText());
-    if (p.order <= this.safe.order) return;
+    // An idle server repeats the position already reached: still a Heartbeat (lag = 0), never a step back.
+    if (p.order < this.safe.order) return;
     this.safe = p;
     out.push({ kind: 'heartbeat', position: p, sourceTs: Date.now() });
   }
