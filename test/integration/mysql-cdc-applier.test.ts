@@ -188,7 +188,7 @@ describe('mysql cdc applier', () => {
   });
 
   it('truncates, and applies DDL with the source database as default (also CREATE DATABASE)', async () => {
-    await applier.truncate({ db: dst.name, tb: 'nokey' }, never);
+    await applier.truncate!({ db: dst.name, tb: 'nokey' }, never);
     assert.deepEqual(await dst.query('SELECT * FROM nokey'), []);
     await applier.applyDdl!({ db: dst.name, sql: 'ALTER TABLE a ADD COLUMN extra INT DEFAULT 5' }, never);
     assert.deepEqual((await dst.query<{ extra: number }>('SELECT extra FROM a LIMIT 1'))[0], { extra: 5 });
