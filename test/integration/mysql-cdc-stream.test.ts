@@ -58,6 +58,20 @@ describe('mysql cdc stream', () => {
     assert.match(String(events[firstCommit].position.data.gtid), /^\d+-\d+-\d+/);
   });
 
+  it('starts from a MariaDB GTID position (gtid_enabled + gtid_set); later positions are file + offset', async () => {
+    const probe = await open(['a']);
+    const at = await probe.currentPosition(never);
+    await db.exec(`INSERT INTO a VALUES (100, 'gtid')`);
+    const src = await open(['a'], { gtid_enabled: 'true', gtid_set: String(at.data.gtid) });
+    const from = await src.currentPosition(never);
+    assert.deepEqual(from.data, { file: '', pos: 0, gtid: at.data.gtid });
+    const { events } = await collect(src, from, (ev) => dataCommits(ev).length >= 1);
+    assert.deepEqual(rowsOf(events, 'a').map((r) => r.after), [{ id: 100, v: 'gtid' }]);
+    const c = dataCommits(events)[0];
+    assert.match(String(c.position.data.file), /\.\d+$/);
+    assert.ok(c.position.order > at.order);
+  });
+
   it('decodes rows before and after ADD/DROP COLUMN, read live and read back after both DDLs', async () => {
     await db.exec('CREATE TABLE evo (id INT PRIMARY KEY, b VARCHAR(10))');
     const live = await open(['evo']);

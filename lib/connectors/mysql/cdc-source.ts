@@ -135,9 +135,10 @@ export class MysqlCdcSource implements CdcSource, CdcStartCapture {
       ? new HeartbeatWriter(this.client, hb, this.cfg.serverId, this.cfg.heartbeatIntervalSecs * 1000, { received: () => decoder.resumePoint, flushed: () => this.acked }, this.logger)
       : null;
     this.heartbeat?.start();
+    const pending: ChangeEvent[] = [];
     try {
       for (;;) {
-        const { batch, more } = await this.nextBatch(session, decoder, signal);
+        const { batch, more } = await this.nextBatch(session, decoder, pending, signal);
         if (batch.length) yield batch;
         if (!more) {
           if (!signal.aborted) this.logger.info('binlog stream ends', { position: decoder.resumePoint.data });
@@ -156,22 +157,23 @@ export class MysqlCdcSource implements CdcSource, CdcStartCapture {
   }
 
   /**
-   * Decodes waiting items into one batch: up to batchEvents events, or fewer when nothing more is waiting.
-   * `more` is false when the stream is over (aborted, or end_time_utc reached).
+   * One batch of at most batchEvents events: decodes waiting items into `pending` (a binlog rows event holds
+   * several rows, so decoding may run past the batch; the rest waits for the next call), and returns fewer
+   * when nothing more is waiting. `more` is false when the stream is over (aborted, or end_time_utc reached).
    */
-  private async nextBatch(session: BinlogSession, decoder: BinlogDecoder, signal: AbortSignal): Promise<{ batch: ChangeEvent[]; more: boolean }> {
-    const batch: ChangeEvent[] = [];
-    while (batch.length < this.o.batchEvents) {
+  private async nextBatch(session: BinlogSession, decoder: BinlogDecoder, pending: ChangeEvent[], signal: AbortSignal): Promise<{ batch: ChangeEvent[]; more: boolean }> {
+    const max = this.o.batchEvents;
+    while (pending.length < max) {
       if (signal.aborted) return { batch: [], more: false };
       const it = session.take();
       if (!it) {
-        if (batch.length) break;
+        if (pending.length) break;
         if (!(await session.wait(signal))) return { batch: [], more: false };
         continue;
       }
-      if (!(await decoder.decode(it, batch, signal))) return { batch, more: false };
+      if (!(await decoder.decode(it, pending, signal))) return { batch: pending.splice(0), more: false };
     }
-    return { batch, more: true };
+    return { batch: pending.splice(0, max), more: true };
   }
 
   async ack(position: Position, _signal: AbortSignal): Promise<void> {
