@@ -10,7 +10,7 @@ import { FerryError } from '../../lib/core/errors.ts';
 import type { MysqlCdcSource } from '../../lib/connectors/mysql/index.ts';
 import { mysqlPosition } from '../../lib/connectors/mysql/position.ts';
 import { freshMysqlDb, mysqlAdmin, type TestDb } from '../support/mysql.ts';
-import { cdcSource, collect, commitsOf, dataCommits, never, rowsOf } from './mysql-cdc-support.ts';
+import { cdcSource, collect, commitsOf, dataCommits, never, rowsOf, uniqueServerId } from './mysql-cdc-support.ts';
 
 const ddlsOf = (ev: ChangeEvent[]) => ev.filter((e): e is DdlChange => e.kind === 'ddl');
 
@@ -147,6 +147,18 @@ describe('mysql cdc stream', () => {
     await admin.query(`KILL ${threadId}`);
     await admin.end();
     await assert.rejects(run, (e: unknown) => e instanceof FerryError && e.code === 'CN001' && e.retryable);
+  });
+
+  it('a second reader with the same server_id ends the first one: CN001 naming extractor.server_id', async () => {
+    const id = String(uniqueServerId());
+    const first = await open(['a'], { server_id: id });
+    const second = await open(['a'], { server_id: id });
+    const from = await first.currentPosition(never);
+    const run = collect(first, from, () => false, { timeoutMs: 15_000 });
+    await new Promise((r) => setTimeout(r, 500));
+    const other = collect(second, from, () => false, { timeoutMs: 2_000 }).catch(() => undefined);
+    await assert.rejects(run, (e: unknown) => e instanceof FerryError && e.code === 'CN001' && /extractor\.server_id/.test(e.message));
+    await other;
   });
 
   it('a purged or unknown binlog position is PR001 (not retryable) telling to start from a snapshot', async () => {

@@ -236,6 +236,14 @@ export function binlogError(e: unknown): FerryError {
       { cause: e, details: { driverCode: d.code, errno: d.errno } },
     );
   }
+  if (/same server_uuid\/server_id/i.test(d.sqlMessage ?? d.message ?? '')) {
+    // The server ended this dump thread for a newer reader with the same replica id (after our own reconnect, the
+    // dead predecessor gets this; a live one means two readers share extractor.server_id).
+    return new FerryError('CN001', `binlog stream: another reader connected with the same extractor.server_id; every replica and ferry task needs its own (${d.sqlMessage ?? d.message})`, {
+      cause: e,
+      details: { driverCode: d.code, errno: d.errno },
+    });
+  }
   if (d.code) return classify(e, 'binlog stream');
   const msg = e instanceof Error ? e.message : String(e);
   if (/control connection unavailable|connection lost|ECONNRESET|EPIPE/i.test(msg)) return new FerryError('CN001', `binlog stream: ${msg}`, { cause: e });
