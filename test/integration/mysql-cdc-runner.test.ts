@@ -1,8 +1,9 @@
 /**
  * MySQL -> MySQL CDC through the task runner (lib/task/cdc-task.ts) with the binlog source and the MySQL
  * applier: every apply mode, resume after a stop from the stored position, and the snapshot -> CDC handover
- * under concurrent writes. (DDL is not applied here: the runner skips DDL of tables the router moves to another
- * database, and source and target share one server; applyDdl is covered in mysql-cdc-applier.test.ts.) Comparisons are exact (exactSelect).
+ * under concurrent writes. Comparisons are exact (exactSelect). DDL is not applied here: the runner skips DDL of
+ * tables the router moves to another database, and source and target share one server (applyDdl is covered in
+ * mysql-cdc-applier.test.ts).
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';

@@ -6,6 +6,7 @@ import { abortError, sleep } from '../../core/signal.ts';
 import { rowBytes, type Row } from '../../core/values.ts';
 import { prepareTableMap } from './binlog-columns.ts';
 import { classify, type DriverError } from './errors.ts';
+import { SYSTEM_SCHEMAS } from './metadata.ts';
 
 /** Events ferry asks zongji for; everything else is skipped before it is decoded. */
 export const BINLOG_EVENTS = ['tablemap', 'writerows', 'updaterows', 'deleterows', 'query', 'xid', 'xaprepare', 'rotate', 'mariadbgtid', 'gtid', 'heartbeat'];
@@ -72,7 +73,8 @@ export class BinlogSession {
       serverId: this.o.serverId,
       startAtEnd: false,
       includeEvents: BINLOG_EVENTS,
-      ...(this.o.tables ? { includeSchema: schemaFilter(this.o.tables) } : {}),
+      // Without a table list, at least the server's own schemas are never decoded.
+      ...(this.o.tables ? { includeSchema: schemaFilter(this.o.tables) } : { excludeSchema: Object.fromEntries(SYSTEM_SCHEMAS.map((s) => [s, true as const])) }),
       ...(this.o.filename ? { filename: this.o.filename, position: this.o.position ?? 4 } : { gtidSet: this.o.gtidSet ?? '' }),
     };
     await new Promise<void>((resolve, reject) => {
