@@ -58,6 +58,19 @@ describe('mysql cdc stream', () => {
     assert.match(String(events[firstCommit].position.data.gtid), /^\d+-\d+-\d+/);
   });
 
+  it('follows a binlog rotation (FLUSH BINARY LOGS) and resumes in the new file', async () => {
+    const src = await open(['a']);
+    const from = await src.currentPosition(never);
+    await db.exec(`INSERT INTO a VALUES (200, 'old file'); FLUSH BINARY LOGS; INSERT INTO a VALUES (201, 'new file')`);
+    const { events } = await collect(src, from, (ev) => dataCommits(ev).length >= 2);
+    const [c1, c2] = dataCommits(events);
+    assert.notEqual(c1.position.data.file, c2.position.data.file);
+    assert.ok(c1.position.order < c2.position.order);
+    await db.exec(`INSERT INTO a VALUES (202, 'after')`);
+    const again = await collect(src, c1.position, (ev) => rowsOf(ev, 'a').length >= 2);
+    assert.deepEqual(rowsOf(again.events, 'a').map((r) => r.after!.id), [201, 202]);
+  });
+
   it('starts from a MariaDB GTID position (gtid_enabled + gtid_set); later positions are file + offset', async () => {
     const probe = await open(['a']);
     const at = await probe.currentPosition(never);
