@@ -41,8 +41,8 @@ export interface BinlogSessionOptions {
 
 /**
  * One binlog dump connection (@vlasky/zongji) feeding a bounded queue. zongji pushes events from the socket's
- * data handler; above the bound the binlog connection is paused (mysql2 then buffers nothing more: the
- * server and TCP hold the rest) and resumed when the consumer has taken half.
+ * data handler; above the bound the binlog connection is paused (mysql2 keeps only the packets of the chunk
+ * already received; the server and TCP hold the rest) and resumed when the consumer has taken half.
  * Invariant: items come out in binlog order; a failure (dropped connection: retryable CN001, purged position
  * or undecodable event: not retryable) surfaces once, after every item received before it.
  */
@@ -118,7 +118,8 @@ export class BinlogSession {
       const table = this.z.tableMap[r.tableId];
       if (!table) return;
       let bytes = 64;
-      for (const row of r.rows) bytes += 'after' in row && 'before' in row && typeof row.before === 'object' ? rowBytes(row.before as Row) + rowBytes(row.after as Row) : rowBytes(row as Row);
+      if (name === 'updaterows') for (const row of r.rows as Array<{ before: Row; after: Row }>) bytes += rowBytes(row.before) + rowBytes(row.after);
+      else for (const row of r.rows as Row[]) bytes += rowBytes(row);
       item = { ev, table, count: Math.max(1, r.rows.length), bytes };
     } else {
       item = { ev, count: 1, bytes: 256 };
