@@ -72,10 +72,6 @@ export class BinlogDecoder {
     return this.safe;
   }
 
-  get inGroup(): boolean {
-    return this.group !== null;
-  }
-
   /** Appends the events of one binlog item to `out`; false when extractor.end_time_utc is reached (stream over). */
   async decode(it: BinlogItem, out: ChangeEvent[], signal: AbortSignal): Promise<boolean> {
     const ev = it.ev as AnyBinlogEvent & Record<string, unknown>;
