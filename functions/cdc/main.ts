@@ -13,6 +13,7 @@ import { createCheckpointStore } from '../../lib/checkpoint/create-store.ts';
 import { registry } from '../../lib/metrics/registry.ts';
 import { runCdc } from '../../lib/task/cdc-task.ts';
 import { runSnapshotAndCdc } from '../../lib/task/handover.ts';
+import { leaseTtlFromEnv } from '../../lib/cli/commands.ts';
 
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const logger = createLogger({ level: (env.FERRY_LOG_LEVEL as LogLevel) ?? 'info' }).child({ stage: 'cdc-main' });
@@ -39,10 +40,10 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     try {
       const leaseWaitMs = Number(env.FERRY_LEASE_WAIT_SECS ?? 0) * 1000;
       if (env.FERRY_SNAPSHOT_FIRST === '1' || config.extractor.extractType === 'snapshot_and_cdc') {
-        const r = await runSnapshotAndCdc(config, { store, logger, signal: stop.signal, leaseWaitMs });
+        const r = await runSnapshotAndCdc(config, { store, logger, signal: stop.signal, leaseWaitMs, leaseTtlMs: leaseTtlFromEnv(env) });
         return r.snapshot.status === 'failed' ? 1 : r.cdc?.stoppedBy === 'lease-lost' ? 1 : 0;
       }
-      const r = await runCdc(config, { store, logger, signal: stop.signal, leaseWaitMs });
+      const r = await runCdc(config, { store, logger, signal: stop.signal, leaseWaitMs, leaseTtlMs: leaseTtlFromEnv(env) });
       logger.info('cdc stopped', { ...r, position: r.position?.data });
       return r.stoppedBy === 'lease-lost' ? 1 : 0;
     } finally {

@@ -21,18 +21,19 @@ export async function runCommand(configPath: string, flags: CommonFlags & { init
     const kind = flags.snapshotAndCdc ? 'snapshot_and_cdc' : ctx.cfg.extractor.extractType;
     const progress = ctx.interactive ? ttyProgress() : logProgress(ctx.logger);
     const leaseWaitMs = flags.waitLease ? Number(flags.waitLease) * 1000 : 0;
+    const leaseTtlMs = leaseTtlFromEnv();
     if (kind === 'snapshot') {
       const summary = await runSnapshot(ctx.cfg, { store: ctx.store, logger: ctx.logger, init: flags.init, signal: stop.signal, progress });
       return finishSnapshot(summary, flags.json);
     }
     if (kind === 'cdc') {
       if (flags.init) await forgetTask(ctx.store, ctx.cfg.taskId, stop.signal);
-      const cdc = await runCdc(ctx.cfg, { store: ctx.store, logger: ctx.logger, signal: stop.signal, leaseWaitMs });
+      const cdc = await runCdc(ctx.cfg, { store: ctx.store, logger: ctx.logger, signal: stop.signal, leaseWaitMs, leaseTtlMs });
       out(flags.json ? JSON.stringify(cdc) : `task ${cdc.taskId}: cdc stopped (${cdc.stoppedBy}) after ${cdc.transactions} transactions, ${cdc.changes} changes`);
       return cdc.stoppedBy === 'lease-lost' ? 1 : 0;
     }
     if (kind === 'snapshot_and_cdc') {
-      const r = await runSnapshotAndCdc(ctx.cfg, { store: ctx.store, logger: ctx.logger, signal: stop.signal, init: flags.init, progress, leaseWaitMs });
+      const r = await runSnapshotAndCdc(ctx.cfg, { store: ctx.store, logger: ctx.logger, signal: stop.signal, init: flags.init, progress, leaseWaitMs, leaseTtlMs });
       const code = finishSnapshot(r.snapshot, flags.json);
       if (!r.cdc) return code;
       out(flags.json ? JSON.stringify(r.cdc) : `task ${r.cdc.taskId}: cdc stopped (${r.cdc.stoppedBy}) after ${r.cdc.transactions} transactions, ${r.cdc.changes} changes`);
@@ -44,6 +45,15 @@ export async function runCommand(configPath: string, flags: CommonFlags & { init
   } finally {
     await ctx.store.close();
   }
+}
+
+/**
+ * CDC lease time-to-live: FERRY_LEASE_TTL_SECS (default 30). A worker that dies without releasing its lease
+ * blocks a replacement for at most this long; renewals happen every ttl/3.
+ */
+export function leaseTtlFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const secs = Number(env.FERRY_LEASE_TTL_SECS ?? 30);
+  return (Number.isFinite(secs) && secs >= 1 ? secs : 30) * 1000;
 }
 
 function finishSnapshot(summary: SnapshotSummary, json?: boolean): number {

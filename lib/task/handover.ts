@@ -17,6 +17,7 @@ export interface HandoverOptions {
   init?: boolean;
   progress?: ProgressReporter;
   leaseWaitMs?: number;
+  leaseTtlMs?: number;
   maxTransactions?: number;
 }
 
@@ -33,7 +34,7 @@ export async function runSnapshotAndCdc(cfg: TaskConfig, o: HandoverOptions): Pr
   if (o.init) await forgetTask(o.store, cfg.taskId, o.signal);
   const resources = new TaskResources(cfg, logger);
   const lease = await LeaseKeeper.acquire(o.store, leaseName(cfg.taskId, 'cdc'), `${hostname()}:${process.pid}`, {
-    ttlMs: 30_000, waitMs: o.leaseWaitMs ?? 0, signal: o.signal, logger,
+    ttlMs: o.leaseTtlMs ?? 30_000, waitMs: o.leaseWaitMs ?? 0, signal: o.signal, logger,
   });
   try {
     if (!(await readCdcRecord(o.store, cfg.taskId, o.signal))) {

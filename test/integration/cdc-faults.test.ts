@@ -6,12 +6,21 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testUrls as baseUrls } from '../support/services.ts';
 import { execSql, query } from '../support/sql.ts';
-import { runFerry, startFerry, writeIni } from '../support/cli.ts';
+import { runFerry, startFerry as start, writeIni } from '../support/cli.ts';
+
+// Short leases: a killed worker's lease lapses in 3 s, so each restart waits at most that long.
+const children: Array<ReturnType<typeof start>['child']> = [];
+const startFerry = (args: string[]) => {
+  const r = start(args, { FERRY_LEASE_TTL_SECS: '3' });
+  children.push(r.child);
+  return r;
+};
 
 const DB = `it_cdc_faults_${process.pid}`;
 const url = baseUrls.pg.replace(/\/[^/?]*(\?|$)/, `/${DB}$1`);
@@ -55,12 +64,22 @@ describe('CDC faults (CLI, PostgreSQL -> PostgreSQL)', () => {
     });
   });
   after(async () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 500));
+    if (process.env.FERRY_KEEP_DB) return;
     await execSql(url, `SELECT pg_drop_replication_slot('${SLOT}') FROM pg_replication_slots WHERE slot_name = '${SLOT}'`).catch(() => undefined);
     await execSql(baseUrls.pg, `DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
     await rm(dir, { recursive: true, force: true });
   });
 
   it('5 kill -9 under continuous writes: no partial transaction ever, and target == source at the end', async () => {
+    // CDC must have recorded its start (slot created) before the first write; earlier writes belong to a snapshot.
+    const first = startFerry(['run', cfg, '--no-progress']);
+    const positionFile = join(dir, 'cp', 'items', 'tasks', 'cdc_faults', 'cdc', 'position.json');
+    for (let i = 0; i < 300 && !existsSync(positionFile); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(existsSync(positionFile), 'CDC did not record its start position');
+    first.child.kill('SIGKILL');
+    await first.done;
     let writing = true;
     let tag = 0;
     const writer = (async () => {
@@ -96,7 +115,10 @@ describe('CDC faults (CLI, PostgreSQL -> PostgreSQL)', () => {
     const { child, done } = startFerry(['run', cfg, '--no-progress', '--wait-lease', '40']);
     const end = Date.now() + 60_000;
     while ((await diffRows()) !== 0) {
-      assert.ok(Date.now() < end, `target still differs after 60 s: ${await diffRows()} rows`);
+      if (Date.now() > end) {
+        child.kill('SIGKILL');
+        assert.fail(`target still differs after 60 s: ${await diffRows()} rows; ferry said: ${(await done).stderr.slice(-3000)}`);
+      }
       await new Promise((r) => setTimeout(r, 200));
     }
     const t0 = Date.now();
@@ -118,7 +140,7 @@ describe('CDC faults (CLI, PostgreSQL -> PostgreSQL)', () => {
         assert.ok(Date.now() < end, 'first worker did not take the lease');
         await new Promise((r) => setTimeout(r, 50));
       }
-      const second = await runFerry(['run', cfg, '--no-progress']);
+      const second = await runFerry(['run', cfg, '--no-progress'], { FERRY_LEASE_TTL_SECS: '3' });
       assert.equal(second.code, 1);
       assert.match(second.stderr, /CP002 .*held by another worker/);
     } finally {
