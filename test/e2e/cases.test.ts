@@ -4,6 +4,8 @@
  *   src_prepare.sql   run on the source first (drop/create its own databases or schemas)
  *   dst_prepare.sql   run on the target (target tables; structure migration is its own feature)
  *   task_config.ini   the task, unchanged ape-dts syntax; ${FERRY_TEST_MYSQL_URL} / ${FERRY_TEST_PG_URL} are set
+ *   src_test.sql      CDC cases (extract_type=cdc or snapshot_and_cdc): run on the source once CDC has recorded
+ *                     its start position; the case passes when the target converges to the source
  *   expect.json       optional: {"error": "MD001", "message": "substring"} for a case that must fail,
  *                     {"rows": N} total rows expected to be copied
  * A case passes when the task ends as expected and, for successful runs, every planned table compares equal
@@ -16,13 +18,20 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { testUrls } from '../support/services.ts';
-import { execSqlFile } from '../support/sql.ts';
+import { execSql, execSqlFile } from '../support/sql.ts';
 import { loadTaskConfig } from '../../lib/config/load.ts';
 import { silentLogger } from '../../lib/core/logger.ts';
 import { createCheckpointStore } from '../../lib/checkpoint/create-store.ts';
 import { runSnapshot } from '../../lib/task/snapshot-task.ts';
 import { loadPlan } from '../../lib/plan/planner.ts';
 import { verifyPlan } from '../../lib/check/verify.ts';
+import { buildPlan } from '../../lib/plan/planner.ts';
+import { runCdc } from '../../lib/task/cdc-task.ts';
+import { runSnapshotAndCdc } from '../../lib/task/handover.ts';
+import { readCdcRecord } from '../../lib/task/cdc-position.ts';
+import { TaskResources } from '../../lib/task/resources.ts';
+import type { TaskConfig } from '../../lib/config/types.ts';
+import type { CheckpointStore } from '../../lib/core/checkpoint.ts';
 
 const root = new URL('.', import.meta.url).pathname;
 const env = { ...process.env, FERRY_TEST_MYSQL_URL: testUrls.mysql, FERRY_TEST_PG_URL: testUrls.pg };
@@ -40,6 +49,45 @@ function findCases(dir: string): string[] {
 
 const urlFor = (dbType: string) => (dbType === 'mysql' ? testUrls.mysql : testUrls.pg);
 
+/** Starts CDC, waits for its start position, runs src_test.sql, waits until target == source, stops. */
+async function runCdcCase(config: TaskConfig, store: CheckpointStore, testSql: string): Promise<void> {
+  const stop = new AbortController();
+  const withSnapshot = config.extractor.extractType === 'snapshot_and_cdc';
+  const running = withSnapshot
+    ? runSnapshotAndCdc(config, { store, logger: silentLogger, signal: stop.signal })
+    : runCdc(config, { store, logger: silentLogger, signal: stop.signal });
+  let failed: unknown;
+  running.catch((e) => (failed = e));
+  try {
+    for (let i = 0; i < 200 && !(await readCdcRecord(store, config.taskId)) && !failed; i++) await sleep(50);
+    if (failed) throw failed;
+    await execSqlFile(urlFor(config.extractor.dbType), testSql);
+    const resources = new TaskResources(config, silentLogger);
+    const plan = await buildPlan(config, { store, resources, logger: silentLogger, signal: stop.signal }).finally(() => resources.close());
+    let report = await verifyPlan(config, plan, silentLogger);
+    for (let i = 0; !report.ok && i < 150 && !failed; i++) {
+      await sleep(200);
+      report = await verifyPlan(config, plan, silentLogger);
+    }
+    if (failed) throw failed;
+    assert.ok(report.ok, JSON.stringify(report.tables.filter((t) => t.missing.length || t.extra.length || t.different.length || t.sourceRows !== t.targetRows), null, 1));
+  } finally {
+    stop.abort();
+    await running.catch(() => undefined);
+  }
+  if (failed) throw failed;
+}
+
+/** PostgreSQL CDC cases leave a slot and a publication behind: drop them (a slot pins WAL). */
+async function dropSlot(config: TaskConfig): Promise<void> {
+  if (config.extractor.dbType !== 'pg') return;
+  const slot = config.extractor.raw.slot_name;
+  const pub = config.extractor.raw.pub_name || `${slot}_publication_for_all_tables`;
+  await execSql(testUrls.pg, `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '${slot}'; DROP PUBLICATION IF EXISTS "${pub}";`);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 describe('e2e cases', () => {
   for (const dir of findCases(root)) {
     const name = relative(root, dir);
@@ -54,6 +102,15 @@ describe('e2e cases', () => {
         }
         const expect = existsSync(join(dir, 'expect.json')) ? JSON.parse(await readFile(join(dir, 'expect.json'), 'utf8')) : {};
         const store = await createCheckpointStore(config.checkpoint, { logger: silentLogger });
+        if (existsSync(join(dir, 'src_test.sql'))) {
+          try {
+            await runCdcCase(config, store, join(dir, 'src_test.sql'));
+          } finally {
+            await store.close();
+            await dropSlot(config);
+          }
+          return;
+        }
         try {
           const first = await runSnapshot(config, { store, logger: silentLogger });
           if (expect.error) {
