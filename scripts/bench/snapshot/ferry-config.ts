@@ -15,12 +15,6 @@ export interface FerryRunSettings {
   extra?: Array<{ section: string; key: string; value: string }>;
 }
 
-/**
- * The bench servers have no TLS: say so in the URL (as one would for such a server) rather than have every
- * pooled connection try TLS first under ssl-mode=preferred.
- */
-const endpointUrl = (dbType: 'mysql' | 'pg', url: string): string => (dbType === 'mysql' && !url.includes('?') ? `${url}?ssl-mode=disabled` : url);
-
 /** Puts `key=value` into `[section]` of an INI text, replacing the key when present, adding the section when not. */
 export function setIniKey(ini: string, section: string, key: string, value: string): string {
   const lines = ini.split('\n');
@@ -59,7 +53,7 @@ function baseConfig(s: FerryRunSettings): string {
 [extractor]
 db_type=${s.source.dbType}
 extract_type=snapshot
-url=${endpointUrl(s.source.dbType, s.source.url)}
+url=${s.source.url}
 batch_size=${s.batch}
 parallel_size=${s.parallel}
 ; chunk: cut the table into key ranges so parallel_size workers share one table
@@ -70,7 +64,7 @@ max_connections=${maxConnections}
 [sinker]
 db_type=${s.target.dbType}
 sink_type=write
-url=${endpointUrl(s.target.dbType, s.target.url)}
+url=${s.target.url}
 batch_size=${s.batch}
 max_connections=${maxConnections}
 
