@@ -33,6 +33,12 @@ export interface CdcSourceOptions {
    * its publication; absent: every table.
    */
   tables?: import('./table.ts').TableRef[];
+  /**
+   * True when tables created later can match the task's filter (`filter.do_dbs` or wildcard `do_tbs`): a
+   * source that can decode by database should then not restrict itself to `tables`, or new tables' rows and
+   * DDL would be missed. (PostgreSQL's publication needs a list: it adds new matches when streaming restarts.)
+   */
+  tablesMayGrow?: boolean;
 }
 
 /** CDC roles a connector may add to its definition (kept apart so snapshot-only connectors stay small). */

@@ -263,16 +263,28 @@ class CdcLoop {
       return;
     }
     const routed = ev.table ? this.router.routeTable(ev.table) : undefined;
+    let db = ev.db;
     if (routed && (routed.db !== ev.table!.db || routed.tb !== ev.table!.tb)) {
-      this.logger.warn('ddl not applied: the table is renamed by the router', { table, type });
-      return;
+      // A database-only route (db_map) works for statements that do not name their database: binlog DDL is
+      // usually `ALTER TABLE t ...` run with the source database as default, so it runs as is in the target's.
+      if (routed.tb !== ev.table!.tb || namesDatabase(ev.sql, ev.table!.db)) {
+        this.logger.warn('ddl not applied: the table is renamed by the router, or the statement names its database', { table, type });
+        return;
+      }
+      db = routed.db;
     }
-    if (!(await this.applier.ddl({ db: ev.db, sql: ev.sql }, this.stop))) {
+    if (!(await this.applier.ddl({ db, sql: ev.sql }, this.stop))) {
       this.logger.warn('ddl not applied: sinker cannot apply DDL', { table, type });
       return;
     }
     this.logger.info('ddl applied', { db: ev.db, table, type });
   }
+}
+
+/** Whether `sql` qualifies a name with database `db` (`db.t`, `` `db`.t ``, `"db".t`). */
+export function namesDatabase(sql: string, db: string): boolean {
+  const esc = db.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(^|[^\\w])(${esc}|\`${esc}\`|"${esc}")\\s*\\.`).test(sql);
 }
 
 /** ape-dts DDL type names (`create_table`, `alter_table`, `drop_table`, `truncate_table`, ...) from SQL text. */

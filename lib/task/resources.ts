@@ -37,7 +37,9 @@ export class TaskResources {
       // every table without a replica identity).
       return (async () => {
         const tables = await discoverTables(this.cfg, await this.metadata(), this.logger, this.signal);
-        return create(e, this.ctx('extractor'), { tables: tables.map((t) => ({ db: t.db, tb: t.tb })) });
+        const f = this.cfg.filter;
+        const tablesMayGrow = f.doDbs.length > 0 || f.doTbs.some((p) => /[*?]|^r#/.test(p.tb.source));
+        return create(e, this.ctx('extractor'), { tables: tables.map((t) => ({ db: t.db, tb: t.tb })), tablesMayGrow });
       })();
     });
   }

@@ -105,7 +105,8 @@ export async function createMysqlCdcSource(
     client,
     cfg,
     {
-      ...(opts.tables?.length ? { tables: opts.tables } : {}),
+      // A fixed list would miss tables created later that the filter matches; the runner filters those rows.
+      ...(opts.tables?.length && !opts.tablesMayGrow ? { tables: opts.tables } : {}),
       batchEvents: tuning.batchEvents ?? Math.max(1, ep.batchSize || 1000),
       queueItems: tuning.queueItems ?? DEFAULT_CDC_QUEUE_ITEMS,
       queueBytes: tuning.queueBytes ?? DEFAULT_CDC_QUEUE_BYTES,

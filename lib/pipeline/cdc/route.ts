@@ -15,6 +15,8 @@ export interface TableRoute {
   keyless: boolean;
   /** Source columns dropped by filter.ignore_cols. */
   ignored: Set<string>;
+  /** Targets narrowed to the columns of an older row shape, by column signature (stable objects per shape). */
+  shapes?: Map<string, WriteTarget>;
 }
 
 /**
@@ -72,19 +74,56 @@ export class ChangeRouter {
       this.invalidate(c.table);
       route = await this.route(c.table, signal);
       if (!route) return null;
-      if (this.hasUnknownColumn(c, route)) {
-        const col = Object.keys(c.after ?? c.before ?? {}).find((n) => !route!.columns.has(n) && !route!.ignored.has(n));
-        throw new FerryError('MD001', `source ${c.table.db}.${c.table.tb}: change carries column ${col} that the table's metadata does not list`);
-      }
+      if (this.hasUnknownColumn(c, route)) route = this.withHistoricColumns(c, route);
     }
     const after = c.after ? renameRow(c.after, route.columns) : null;
+    const target = completeImage(c) ? this.targetForShape(route, after ?? renameRow(c.before!, route.columns)) : route.target;
     let beforeKey: Row | null = null;
     if (c.op !== 'insert') {
       const src = c.before ?? c.after;
       if (!src) throw new FerryError('RT002', `${c.op} on ${c.table.db}.${c.table.tb} carries no row`);
       beforeKey = route.keyless ? renameRow(src, route.columns) : pick(src, route.sourceKey, route.columns);
     }
-    return { op: c.op, target: route.target, beforeKey, after };
+    return { op: c.op, target, beforeKey, after };
+  }
+
+  /**
+   * A change older than the table's current shape (the binlog is read after a later DROP COLUMN ran): its
+   * columns are still in the target at this point of the stream, because DDL is applied in stream order. Pass
+   * them through under their routed names; their values are already canonical, typed by the source.
+   */
+  private withHistoricColumns(c: RowChange, route: TableRoute): TableRoute {
+    const extra = Object.keys({ ...c.before, ...c.after }).filter((n) => !route.columns.has(n) && !route.ignored.has(n));
+    this.logger.warn('change carries columns the table no longer has (older than a DDL); passed through', {
+      table: `${c.table.db}.${c.table.tb}`, columns: extra,
+    });
+    const columns = new Map(route.columns);
+    const added = extra.map((n) => {
+      columns.set(n, this.router.routeColumn(c.table.db, c.table.tb, n));
+      const v = (c.after ?? c.before)![n];
+      const family = typeof v === 'number' || typeof v === 'bigint' ? 'int' : Buffer.isBuffer(v) ? 'binary' : 'string';
+      return { name: columns.get(n)!, nativeType: 'unknown', family, nullable: true } as const;
+    });
+    return { ...route, columns, target: { ...route.target, columns: [...route.target.columns, ...added] } };
+  }
+
+  /**
+   * A complete row image (insert; update/delete carrying the full old and new rows, as MySQL's FULL binlog
+   * image does) that lacks some current columns is older than an ADD COLUMN still to be applied downstream:
+   * write it with exactly its own columns. Partial images (PostgreSQL unchanged TOAST) keep the full target,
+   * so absent columns stay untouched.
+   */
+  private targetForShape(route: TableRoute, row: Row): WriteTarget {
+    if (route.target.columns.every((col) => row[col.name] !== undefined || col.name in row)) return route.target;
+    const names = route.target.columns.filter((col) => col.name in row).map((col) => col.name);
+    const sig = names.join('\u0000');
+    route.shapes ??= new Map();
+    let t = route.shapes.get(sig);
+    if (!t) {
+      t = { ...route.target, columns: route.target.columns.filter((col) => col.name in row) };
+      route.shapes.set(sig, t);
+    }
+    return t;
   }
 
   private hasUnknownColumn(c: RowChange, route: TableRoute): boolean {
@@ -110,6 +149,16 @@ export class ChangeRouter {
     this.logger.debug('cdc route', { source: key(t), target: `${target.table.db}.${target.table.tb}` });
     return { source: t, target, columns, sourceKey: meta.keyColumns, keyless: meta.keyKind === 'none', ignored };
   }
+}
+
+/** Whether a change carries its whole row: inserts, and updates whose old and new images have the same columns. */
+function completeImage(c: RowChange): boolean {
+  if (c.op === 'insert') return true;
+  if (!c.before) return false;
+  const b = Object.keys(c.before);
+  if (c.op === 'delete') return false;
+  const a = c.after ? Object.keys(c.after) : [];
+  return a.length === b.length && a.every((k) => k in c.before!);
 }
 
 const key = (t: TableRef) => `${t.db}\u0000${t.tb}`;

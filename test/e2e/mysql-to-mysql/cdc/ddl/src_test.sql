@@ -1,0 +1,10 @@
+USE e2e_mm_ddl_src;
+INSERT INTO t VALUES (1, 'before', 1), (2, 'before', 2);
+ALTER TABLE t ADD COLUMN added DECIMAL(10,2) DEFAULT 1.50;
+INSERT INTO t VALUES (3, 'after add', 3, 9.99);
+UPDATE t SET added = 2.25 WHERE id = 1;
+ALTER TABLE t DROP COLUMN old_col;
+INSERT INTO t VALUES (4, 'after drop', 4.40);
+UPDATE t SET a = 'updated' WHERE id = 2;
+CREATE TABLE t2 (k VARCHAR(10) PRIMARY KEY, v INT);
+INSERT INTO t2 VALUES ('x', 1), ('y', 2);
