@@ -1,6 +1,8 @@
 import { FerryError } from '../core/errors.ts';
 import { deadlineSignal } from '../core/signal.ts';
-import { ensurePlan, loadPlan } from '../plan/planner.ts';
+import { ensurePlan, loadPlan, readPlan } from '../plan/planner.ts';
+import { planKey } from '../checkpoint/keys.ts';
+import { readCdcRecord } from '../task/cdc-position.ts';
 import { runChunk } from '../task/chunk-runner.ts';
 import { TaskResources } from '../task/resources.ts';
 import { runCdc } from '../task/cdc-task.ts';
@@ -110,18 +112,29 @@ export async function chunkCommand(configPath: string, chunkId: string, flags: C
 export async function statusCommand(configPath: string, flags: CommonFlags & { json?: boolean }): Promise<number> {
   const ctx = await openContext(configPath, { ...flags, progress: false });
   try {
-    const { planKey } = await import('../checkpoint/keys.ts');
-    const { readPlan } = await import('../plan/planner.ts');
     const got = await ctx.store.get(planKey(ctx.cfg.taskId));
-    if (!got) {
-      out(flags.json ? JSON.stringify({ taskId: ctx.cfg.taskId, planned: false }) : `task ${ctx.cfg.taskId}: not planned`);
+    const cdc = await readCdcRecord(ctx.store, ctx.cfg.taskId);
+    const cdcStatus = cdc && {
+      position: cdc.position.data,
+      committedAt: cdc.appliedAt,
+      // Lag: now minus the source commit time of the last transaction durable in the target.
+      lagSeconds: cdc.sourceTs ? Math.max(0, Math.round((Date.now() - cdc.sourceTs) / 100) / 10) : undefined,
+    };
+    let snapshot: Record<string, unknown> = { planned: false };
+    if (got) {
+      const plan = readPlan(got.value);
+      const done = await doneChunks(ctx.store, plan, new AbortController().signal);
+      const rows = [...done.values()].reduce((a, b) => a + b, 0);
+      snapshot = { planned: true, tables: plan.tables.length, chunks: plan.chunks.length, chunksDone: done.size, rowsDone: rows };
+    }
+    if (flags.json) {
+      out(JSON.stringify({ taskId: ctx.cfg.taskId, ...snapshot, ...(cdcStatus ? { cdc: cdcStatus } : {}) }));
       return 0;
     }
-    const plan = readPlan(got.value);
-    const done = await doneChunks(ctx.store, plan, new AbortController().signal);
-    const rows = [...done.values()].reduce((a, b) => a + b, 0);
-    const s = { taskId: plan.taskId, planned: true, tables: plan.tables.length, chunks: plan.chunks.length, chunksDone: done.size, rowsDone: rows };
-    out(flags.json ? JSON.stringify(s) : `task ${s.taskId}: ${s.chunksDone}/${s.chunks} chunks done, ${s.rowsDone} rows, ${s.tables} tables`);
+    out(snapshot.planned
+      ? `task ${ctx.cfg.taskId}: ${snapshot.chunksDone}/${snapshot.chunks} chunks done, ${snapshot.rowsDone} rows, ${snapshot.tables} tables`
+      : `task ${ctx.cfg.taskId}: not planned`);
+    if (cdcStatus) out(`  cdc position ${JSON.stringify(cdcStatus.position)} committed ${cdcStatus.committedAt}${cdcStatus.lagSeconds !== undefined ? `, lag ${cdcStatus.lagSeconds} s` : ''}`);
     return 0;
   } finally {
     await ctx.store.close();
