@@ -1,6 +1,7 @@
 /**
  * `npm run demo`: start throwaway MariaDB + PostgreSQL (npm run services), load a sample shop into MariaDB,
- * migrate it to PostgreSQL with a plain ape-dts task config, verify every row, print the report.
+ * migrate it to PostgreSQL (snapshot, then CDC from the position recorded before it) while the shop keeps
+ * taking orders, verify every row, print the report.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -9,8 +10,9 @@ import { join } from 'node:path';
 import { loadTaskConfig } from '../lib/config/load.ts';
 import { createLogger } from '../lib/core/logger.ts';
 import { createCheckpointStore } from '../lib/checkpoint/create-store.ts';
-import { runSnapshot } from '../lib/task/snapshot-task.ts';
-import { loadPlan } from '../lib/plan/planner.ts';
+import { runSnapshotAndCdc } from '../lib/task/handover.ts';
+import { buildPlan } from '../lib/plan/planner.ts';
+import { TaskResources } from '../lib/task/resources.ts';
 import { verifyPlan } from '../lib/check/verify.ts';
 import { printSummary } from '../lib/cli/commands.ts';
 import { ttyProgress, logProgress } from '../lib/task/progress.ts';
@@ -29,19 +31,34 @@ async function main(): Promise<number> {
   await execSql(mysqlUrl, readFileSync(join(here, 'shop.sql'), 'utf8'));
   await execSql(pgUrl, readFileSync(join(here, 'shop-target.sql'), 'utf8'));
 
-  say(`ferry demo: 3/4 snapshot MariaDB -> PostgreSQL with ${join(here, 'task_config.ini')}`);
+  say(`ferry demo: 3/4 snapshot + CDC MariaDB -> PostgreSQL with ${join(here, 'task_config.ini')}, while the shop keeps writing`);
   const work = mkdtempSync(join(tmpdir(), 'ferry-demo-'));
   const { config } = await loadTaskConfig(join(here, 'task_config.ini'), { env: { ...process.env, FERRY_DEMO_MYSQL_URL: mysqlUrl, FERRY_DEMO_PG_URL: pgUrl } });
   config.checkpoint = { ...config.checkpoint, store: 'file', dir: join(work, 'checkpoint') };
   const logger = createLogger({ level: 'warn', destination: join(work, 'ferry.log') });
   const store = await createCheckpointStore(config.checkpoint, { logger });
+  const stop = new AbortController();
   try {
-    const summary = await runSnapshot(config, { store, logger, init: true, progress: process.stderr.isTTY ? ttyProgress() : logProgress(logger) });
-    printSummary(summary);
-    if (summary.status !== 'done') return 1;
+    const running = runSnapshotAndCdc(config, { store, logger, signal: stop.signal, init: true, progress: process.stderr.isTTY ? ttyProgress() : logProgress(logger) });
+    let failed: unknown;
+    running.catch((e) => (failed = e));
+    const writes = await shopActivity(mysqlUrl, 8000, () => Boolean(failed));
+    const lastWrite = Date.now();
+    if (failed) throw failed;
 
-    say('ferry demo: 4/4 verifying every row, source vs target');
-    const report = await verifyPlan(config, await loadPlan(store, config.taskId), logger);
+    say('ferry demo: 4/4 waiting for CDC to catch up, then verifying every row, source vs target');
+    const resources = new TaskResources(config, logger);
+    const plan = await buildPlan(config, { store, resources, logger, signal: stop.signal }).finally(() => resources.close());
+    let report = await verifyPlan(config, plan, logger);
+    for (let i = 0; !report.ok && i < 120 && !failed; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      report = await verifyPlan(config, plan, logger);
+    }
+    const caughtUp = ((Date.now() - lastWrite) / 1000).toFixed(1);
+    stop.abort();
+    const result = await running;
+    printSummary(result.snapshot);
+    say(`  cdc: ${result.cdc?.transactions ?? 0} transactions, ${result.cdc?.changes ?? 0} row changes applied (${writes} shop transactions written during the run); target equal ${caughtUp} s after the last write`);
     for (const t of report.tables) {
       const bad = t.missing.length + t.extra.length + t.different.length;
       say(`  ${t.table.padEnd(28)} -> ${t.target.padEnd(28)} source ${String(t.sourceRows).padStart(7)}  target ${String(t.targetRows).padStart(7)}  ${bad ? `DIFF (${bad})` : 'equal'}`);
@@ -50,8 +67,26 @@ async function main(): Promise<number> {
     say(`(checkpoints and log in ${work}; stop the servers with: npm run services -- down)`);
     return report.ok ? 0 : 1;
   } finally {
+    stop.abort();
     await store.close();
   }
+}
+
+/** The shop keeps working during the migration: new orders, price changes, cancellations, for `ms`. */
+async function shopActivity(url: string, ms: number, failed: () => boolean): Promise<number> {
+  const end = Date.now() + ms;
+  let n = 0;
+  while (Date.now() < end && !failed()) {
+    n++;
+    await execSql(url, `USE ferry_demo_shop;
+      START TRANSACTION;
+      INSERT INTO orders (id, customer_id, sku, qty, amount, note) VALUES (${1_000_000 + n}, ${1 + (n % 20000)}, 'SKU-${String(1 + (n % 2000)).padStart(6, '0')}', 1, 9.99, 'live order ${n} 🛒');
+      UPDATE products SET price = price + 0.01 WHERE sku = 'SKU-${String(1 + ((n * 7) % 2000)).padStart(6, '0')}';
+      COMMIT;
+      DELETE FROM orders WHERE id = ${n * 13};
+      UPDATE customers SET vip = NOT vip WHERE id = ${1 + ((n * 31) % 20000)};`);
+  }
+  return n;
 }
 
 main().then(
