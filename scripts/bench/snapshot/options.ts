@@ -31,7 +31,7 @@ export const SNAPSHOT_USAGE = `npm run bench -- snapshot [options]
   --rows N          rows in sbtest1 (default 1000000)
   --fresh           regenerate the source tables even when they already hold N rows
   --parallel N[,N]  ferry chunks copied at once (default 4); a list runs ferry once per value
-  --batch N[,N]     extractor and sinker batch_size (default 2000); a list runs once per value
+  --batch N[,N]     extractor and sinker batch_size (default 5000); a list runs once per value
   --chunk-rows N    rows per planned chunk (default rows / (4 x parallel))
   --buffer N        pipeline.buffer_size in rows (default: ferry's, 16000)
   --paths mm,pp,mp  mysql->mysql, pg->pg, mysql->pg (default all three)
@@ -41,7 +41,7 @@ export const SNAPSHOT_USAGE = `npm run bench -- snapshot [options]
   --repeat N        run every copy N times and report the median (default 1)
   --timeout S       stop a copy that takes longer than S seconds (default 3600)
   --set S.K=V       add a key to ferry's task_config.ini, e.g. --set sinker.pg_write_mode=copy (repeatable)
-  --json            print the results as JSON instead of a table
+  --json            print the results as JSON instead of a table (npm run -s keeps npm quiet)
 Servers: the project's own (npm run services -- up); FERRY_MYSQL_PORT / FERRY_PG_PORT / FERRY_SERVICES_DIR
 select another instance, as for scripts/services.sh.`;
 
@@ -66,7 +66,7 @@ export function parseSnapshotOptions(argv: string[]): SnapshotBenchOptions | und
       rows: { type: 'string', default: '1000000' },
       fresh: { type: 'boolean', default: false },
       parallel: { type: 'string', default: '4' },
-      batch: { type: 'string', default: '2000' },
+      batch: { type: 'string', default: '5000' },
       'chunk-rows': { type: 'string' },
       buffer: { type: 'string' },
       paths: { type: 'string', default: PATH_IDS.join(',') },
