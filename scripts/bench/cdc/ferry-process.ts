@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../support/servers.ts';
+import { track } from './children.ts';
 import { peakRssMb, resetPeakRss, rssMb, treeCpuSeconds } from './proc.ts';
 
 /**
@@ -15,6 +16,8 @@ export class FerryCdcProcess {
   private exitCode: number | null | undefined;
   private log = '';
   private out: WriteStream;
+  /** performance.now() when each log message was first seen (e.g. "cdc resumes": streaming begins). */
+  readonly firstSeen = new Map<string, number>();
 
   private constructor(
     private child: ChildProcess,
@@ -25,10 +28,14 @@ export class FerryCdcProcess {
       this.out.write(d);
       // Only the recent tail is searched (waitForLog); the whole log is in logFile.
       this.log = (this.log + d).slice(-200_000);
+      const now = performance.now();
+      for (const m of d.matchAll(/"msg":"([^"]*)"/g)) if (!this.firstSeen.has(m[1])) this.firstSeen.set(m[1], now);
     });
     child.stdout!.setEncoding('utf8').on('data', (d: string) => this.out.write(d));
+    const untrack = track(() => this.kill());
     this.exited = new Promise((resolve) =>
       child.on('close', (code) => {
+        untrack();
         this.exitCode = code;
         this.out.end();
         resolve(code);

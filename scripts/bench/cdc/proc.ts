@@ -55,6 +55,21 @@ function children(pid: number): number[] {
   }
 }
 
+/** CPU seconds (user + system) of one process -- all its threads -- or, with `tid`, of one of its threads. */
+export function cpuSeconds(pid: number, tid?: number): number {
+  const f = tid === undefined ? stat(pid) : taskStat(pid, tid);
+  return f ? (Number(f[11]) + Number(f[12])) / TICKS : 0;
+}
+
+function taskStat(pid: number, tid: number): string[] | undefined {
+  try {
+    const s = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    return s.slice(s.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * CPU seconds used so far by a process, its threads and all its descendants, live or reaped: mariadbd is
  * one process; a PostgreSQL postmaster's backends (walsenders, apply workers, sessions) are live children
