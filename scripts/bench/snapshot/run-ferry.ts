@@ -28,9 +28,10 @@ export interface FerryKnobs {
  * One `ferry run` as a user runs it: a child process on a generated task_config.ini, `--init` so an earlier
  * run's checkpoints never skip work. The target table must already exist and be empty.
  */
-export async function runFerry(path: BenchPath, knobs: FerryKnobs, workDir: string): Promise<FerryRun> {
+export async function runFerry(path: BenchPath, knobs: FerryKnobs, workDir: string, round = 0): Promise<FerryRun> {
   const tag = `${path.id}-p${knobs.parallel}-b${knobs.batch}-c${knobs.chunkRows}${knobs.buffer ? `-q${knobs.buffer}` : ''}`;
-  const dir = join(workDir, tag);
+  // One folder per round: a failed run's log and config stay next to the runs that passed.
+  const dir = join(workDir, `${tag}-r${round}`);
   mkdirSync(dir, { recursive: true });
   const configFile = join(dir, 'task_config.ini');
   writeFileSync(

@@ -74,13 +74,13 @@ async function peerOnce(path: BenchPath, ctx: PathRunContext, i: number): Promis
   return { path: path.label, tool: path.peer.name, rows: source.rows, seconds: m.seconds, rowsPerSec: rate, peakRssMb: m.peakRssMb, cpu, load1: load, ...v };
 }
 
-async function ferryOnce(path: BenchPath, ctx: PathRunContext, parallel: number, batch: number): Promise<ResultRow & { profile?: string }> {
+async function ferryOnce(path: BenchPath, ctx: PathRunContext, parallel: number, batch: number, round: number): Promise<ResultRow & { profile?: string }> {
   const { opts, source, log } = ctx;
   const chunkRows = opts.chunkRows ?? defaultChunkRows(opts.rows, parallel);
   await path.ferry.prepare();
   const load = load1();
   const cpu0 = serverCpuSeconds();
-  const r = await runFerry(path, { parallel, batch, chunkRows, buffer: opts.buffer, cpuProf: opts.cpuProf, timeoutSec: opts.timeout, extra: opts.set }, ctx.workDir);
+  const r = await runFerry(path, { parallel, batch, chunkRows, buffer: opts.buffer, cpuProf: opts.cpuProf, timeoutSec: opts.timeout, extra: opts.set }, ctx.workDir, round);
   const cpu = { tool: r.cpuSeconds, servers: await serverCpuSince(cpu0) };
   const ok = r.code === 0 && r.summary?.status === 'done';
   const why = r.timedOut ? `timed out after ${opts.timeout} s` : `exit ${r.code}`;
@@ -112,7 +112,7 @@ export async function runPath(path: BenchPath, ctx: PathRunContext): Promise<Pat
     if (!ctx.skipPeer && peerRuns.every((r) => r.verified === 'ok')) peerRuns.push(await peerOnce(path, ctx, round));
     for (const [i, c] of configs.entries()) {
       if (ferryRuns[i].some((r) => r.verified !== 'ok')) continue; // a failed configuration is not retried
-      const r = await ferryOnce(path, ctx, c.parallel, c.batch);
+      const r = await ferryOnce(path, ctx, c.parallel, c.batch, round);
       profiles[i] ??= r.profile; // one profile per configuration is enough to see where the time goes
       delete r.profile;
       ferryRuns[i].push(r);
