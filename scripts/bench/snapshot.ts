@@ -6,7 +6,7 @@
  *   mysql->pg     ferry vs pgloader             goal >= 1.5x
  * and ferry's peak RSS < 300 MB. Exit 1 when a ferry copy fails or differs from its source.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureServers, servers, repoRoot } from './support/servers.ts';
@@ -79,6 +79,9 @@ export async function run(argv: string[]): Promise<number> {
     for (const p of profiles) process.stdout.write('\n' + formatProfile(p.label, p.summary) + '\n');
   }
   log(`results written to ${file}`);
+  // Configs, logs and checkpoints are kept when they can still tell something: a failure, profiles, --keep.
+  if (!failed && !o.cpuProf && !o.keep) rmSync(workDir, { recursive: true, force: true });
+  else log(`ferry configs, logs${o.cpuProf ? ', CPU profiles' : ''} and checkpoints kept in ${workDir}`);
   if (failed) log('FAILED: a ferry copy failed or its target differs from the source (see above)');
   return failed ? 1 : 0;
 }

@@ -37,7 +37,7 @@ export const SNAPSHOT_USAGE = `npm run bench -- snapshot [options]
   --paths mm,pp,mp  mysql->mysql, pg->pg, mysql->pg (default all three)
   --no-peers        time ferry only (no mysqldump, pg_dump, pgloader)
   --cpu-prof        run ferry under --cpu-prof and print the top frames
-  --keep            keep the target tables afterwards (default: dropped)
+  --keep            keep the target tables and ferry's work folder (default: dropped)
   --repeat N        run every copy N times and report the median (default 1)
   --timeout S       stop a copy that takes longer than S seconds (default 3600)
   --set S.K=V       add a key to ferry's task_config.ini, e.g. --set sinker.pg_write_mode=copy (repeatable)
