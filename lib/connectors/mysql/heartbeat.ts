@@ -1,4 +1,5 @@
 import type { Position } from '../../core/change.ts';
+import { PeriodicWriter } from '../../pipeline/periodic-writer.ts';
 import type { Logger } from '../../core/logger.ts';
 import { tableId, type TableRef } from '../../core/table.ts';
 import type { MysqlClient } from './client.ts';
@@ -32,31 +33,19 @@ export interface HeartbeatState {
  * measurable and the binlog file ferry needs is never an old one). Failures are logged once per streak and
  * retried at the next tick: a missing heartbeat delays position progress, it loses nothing.
  */
-export class HeartbeatWriter {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private failing = false;
-  private readonly ctrl = new AbortController();
-
+export class HeartbeatWriter extends PeriodicWriter {
   constructor(
     private readonly client: MysqlClient,
     private readonly table: TableRef,
     private readonly serverId: number,
-    private readonly intervalMs: number,
+    intervalMs: number,
     private readonly state: HeartbeatState,
-    private readonly logger: Logger,
-  ) {}
-
-  start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => {
-      if (!this.running) this.running = this.beat().finally(() => (this.running = null));
-    }, this.intervalMs);
-    this.timer.unref();
+    logger: Logger,
+  ) {
+    super(`heartbeat ${tableId(table)}`, intervalMs, logger);
   }
 
-  /** One upsert now (also used by tests). */
-  async beat(): Promise<void> {
+  protected async write(signal: AbortSignal): Promise<void> {
     const part = (p: Position | undefined) => {
       if (!p) return `'', 0, ''`;
       const d = positionData(p);
@@ -65,20 +54,6 @@ export class HeartbeatWriter {
     const sql =
       `REPLACE INTO ${quoteTable(this.table)} (server_id, update_timestamp, received_binlog_filename, received_next_event_position, received_timestamp, ` +
       `flushed_binlog_filename, flushed_next_event_position, flushed_timestamp) VALUES (${this.serverId}, now(), ${part(this.state.received())}, ${part(this.state.flushed())})`;
-    try {
-      await this.client.query(sql, this.ctrl.signal, { context: `heartbeat ${tableId(this.table)}` });
-      if (this.failing) this.logger.info('heartbeat writes work again', { table: tableId(this.table) });
-      this.failing = false;
-    } catch (e) {
-      if (!this.failing && !this.ctrl.signal.aborted) this.logger.warn('heartbeat write failed', { table: tableId(this.table), error: e as Error });
-      this.failing = true;
-    }
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    this.ctrl.abort(new Error('heartbeat stopped'));
-    await this.running;
+    await this.client.query(sql, signal, { context: `heartbeat ${tableId(this.table)}` });
   }
 }

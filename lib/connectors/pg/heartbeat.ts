@@ -1,4 +1,5 @@
 import type { Logger } from '../../core/logger.ts';
+import { PeriodicWriter } from '../../pipeline/periodic-writer.ts';
 import type { TableRef } from '../../core/table.ts';
 import { tableId } from '../../core/table.ts';
 import type { PgPool } from './pool.ts';
@@ -31,21 +32,18 @@ export interface HeartbeatState {
  * with WAL written by other databases of the cluster instead of pinning it. Failures are logged (once per
  * streak) and retried at the next tick: a missing heartbeat slows position progress, it loses nothing.
  */
-export class HeartbeatWriter {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private failing = false;
-  private readonly ctrl = new AbortController();
+export class HeartbeatWriter extends PeriodicWriter {
   private readonly sql: string;
 
   constructor(
     private readonly pool: PgPool,
     private readonly table: TableRef,
     private readonly slot: string,
-    private readonly intervalMs: number,
+    intervalMs: number,
     private readonly state: HeartbeatState,
-    private readonly logger: Logger,
+    logger: Logger,
   ) {
+    super(`heartbeat ${tableId(table)}`, intervalMs, logger);
     this.sql =
       `INSERT INTO ${qualified(table)} (slot_name, update_timestamp, received_lsn, received_timestamp, flushed_lsn, flushed_timestamp) ` +
       `VALUES ($1, now() AT TIME ZONE 'utc', $2, $3, $4, $3) ON CONFLICT (slot_name) DO UPDATE SET update_timestamp = EXCLUDED.update_timestamp, ` +
@@ -53,31 +51,8 @@ export class HeartbeatWriter {
       `flushed_timestamp = EXCLUDED.flushed_timestamp`;
   }
 
-  start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => {
-      if (!this.running) this.running = this.beat().finally(() => (this.running = null));
-    }, this.intervalMs);
-    this.timer.unref();
-  }
-
-  /** One upsert now (also used by tests). */
-  async beat(): Promise<void> {
-    try {
-      const now = new Date().toISOString();
-      await this.pool.query({ text: this.sql, values: [this.slot, this.state.received(), now, this.state.flushed()] }, this.ctrl.signal, `heartbeat ${tableId(this.table)}`);
-      if (this.failing) this.logger.info('heartbeat writes work again', { table: tableId(this.table) });
-      this.failing = false;
-    } catch (e) {
-      if (!this.failing && !this.ctrl.signal.aborted) this.logger.warn('heartbeat write failed', { table: tableId(this.table), error: e as Error });
-      this.failing = true;
-    }
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    this.ctrl.abort(new Error('heartbeat stopped'));
-    await this.running;
+  protected async write(signal: AbortSignal): Promise<void> {
+    const now = new Date().toISOString();
+    await this.pool.query({ text: this.sql, values: [this.slot, this.state.received(), now, this.state.flushed()] }, signal, `heartbeat ${tableId(this.table)}`);
   }
 }
