@@ -96,3 +96,18 @@ export function connectRetryOptions(signal?: AbortSignal): RetryOptions {
   const attempts = Number(process.env.FERRY_CONNECT_RETRIES ?? 5);
   return { attempts: Number.isFinite(attempts) && attempts > 0 ? attempts : 5, baseMs: 500, maxMs: 10_000, signal };
 }
+
+/**
+ * Resolves when the callback handed to `register` is called (a producer's "item ready" wake-up) or when
+ * `signal` aborts -- whichever comes first; never rejects. For push-driven queues that a consumer awaits.
+ */
+export function untilWoken(signal: AbortSignal, register: (wake: () => void) => void): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    register(done);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

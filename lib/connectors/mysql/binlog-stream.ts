@@ -2,7 +2,7 @@ import ZongJi, { type AnyBinlogEvent, type TableMapEntry, type ZongJiOptions } f
 import type { ConnectionOptions } from 'mysql2';
 import { FerryError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import { abortError, sleep } from '../../core/signal.ts';
+import { abortError, sleep, untilWoken } from '../../core/signal.ts';
 import { rowBytes, type Row } from '../../core/values.ts';
 import { prepareTableMap } from './binlog-columns.ts';
 import { classify, type DriverError } from './errors.ts';
@@ -167,14 +167,7 @@ export class BinlogSession {
       if (this.pending) return true;
       if (this.failure) throw this.failure;
       if (signal.aborted || this.closed) return false;
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          signal.removeEventListener('abort', done);
-          resolve();
-        };
-        this.wake = done;
-        signal.addEventListener('abort', done, { once: true });
-      });
+      await untilWoken(signal, (wake) => (this.wake = wake));
     }
   }
 

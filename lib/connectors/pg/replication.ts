@@ -2,7 +2,7 @@ import type { ClientConfig } from 'pg';
 import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication';
 import { FerryError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import { abortError, sleep } from '../../core/signal.ts';
+import { abortError, sleep, untilWoken } from '../../core/signal.ts';
 import { toFerryError } from './errors.ts';
 import { formatLsn, parseLsn } from './position.ts';
 
@@ -231,14 +231,7 @@ export class ReplicationSession {
       if (this.pending) return true;
       if (this.failure) throw this.failure;
       if (signal.aborted || this.closed) return false;
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          signal.removeEventListener('abort', done);
-          resolve();
-        };
-        this.wake = done;
-        signal.addEventListener('abort', done, { once: true });
-      });
+      await untilWoken(signal, (wake) => (this.wake = wake));
     }
   }
 
