@@ -35,6 +35,8 @@ export interface ChunkDeps {
   logger: Logger;
   /** Source table metadata cache shared by the chunks a process runs. */
   metaCache?: Map<string, Promise<TableMeta>>;
+  /** Chunk workers running in this process (they share the task's buffer bounds); default 1. */
+  workers?: number;
 }
 
 /**
@@ -80,10 +82,13 @@ async function copyRange(
   const intervalMs = deps.cfg.pipeline.checkpointIntervalSecs * 1000;
   const spec = { ...chunk, lower: decodeKey(chunk.lower), upper: decodeKey(chunk.upper) };
   const batches = source.readChunk(meta, spec, { columns: table.columns, where: table.where, batchSize: deps.cfg.extractor.batchSize, after: lastKey, signal: o.signal });
+  // pipeline.buffer_size / buffer_memory_mb bound the whole task, as in ape-dts: each of the process's chunk
+  // workers gets its share, so memory does not grow with parallel_size. buffer_memory_mb=0 (ape-dts default:
+  // unbounded) still gets a bound here: 64 MiB for the task keeps RSS flat.
+  const workers = deps.workers ?? 1;
   const ahead = prefetch<RowBatch>(batches, {
-    maxItems: Math.max(1, Math.floor(deps.cfg.pipeline.bufferSize / Math.max(1, deps.cfg.extractor.batchSize))),
-    // buffer_memory_mb=0 (ape-dts default: unbounded) still gets a bound here: 64 MiB keeps RSS flat.
-    maxBytes: (deps.cfg.pipeline.bufferMemoryMb || 64) * 1024 * 1024,
+    maxItems: Math.max(1, Math.floor(deps.cfg.pipeline.bufferSize / Math.max(1, deps.cfg.extractor.batchSize) / workers)),
+    maxBytes: ((deps.cfg.pipeline.bufferMemoryMb || 64) * 1024 * 1024) / workers,
     sizeOf: (b) => b.bytes,
   });
   if (lastKey) log.info('chunk resumes', { rowsBefore: total });

@@ -62,7 +62,7 @@ export async function runSnapshot(cfg: TaskConfig, o: SnapshotRunOptions): Promi
     const pending = plan.chunks.filter((c) => !done.has(c.id));
     logger.info('snapshot starts', { chunks: plan.chunks.length, pending: pending.length, workers: workerCount(cfg) });
     const metaCache = new Map();
-    const deps = { cfg, store: o.store, resources, logger, metaCache };
+    const deps = { cfg, store: o.store, resources, logger, metaCache, workers: workerCount(cfg) };
     const settled = await runPool(
       pending,
       workerCount(cfg),
