@@ -9,7 +9,8 @@ import { tryParseLsn } from './position.ts';
  * The `[extractor]` keys of PostgreSQL CDC, named and defaulted as in ape-dts (`extractor_config.rs`,
  * `pg_cdc_client.rs`): `slot_name` (required), `pub_name` (default `<slot_name>_publication_for_all_tables`),
  * `start_lsn`, `recreate_slot_if_exists`, `keepalive_interval_secs` (10), `heartbeat_interval_secs` (10),
- * `heartbeat_tb` (`schema.table`, off when empty).
+ * `heartbeat_tb` (`schema.table`, off when empty); and for DDL capture (ape-dts `ddl_meta_tb`) `ddl_meta_tb`
+ * (`schema.table`, off when empty) and `install_ddl_trigger` (false).
  */
 export interface PgCdcConfig {
   slotName: string;
@@ -21,6 +22,10 @@ export interface PgCdcConfig {
   keepaliveIntervalSecs: number;
   heartbeatIntervalSecs: number;
   heartbeatTable?: TableRef;
+  /** `ddl_meta_tb`: the table an event trigger writes each DDL statement into (ddl-capture.ts); off when absent. */
+  ddlMetaTable?: TableRef;
+  /** `install_ddl_trigger`: ferry creates the meta table and the event trigger itself (needs superuser). */
+  installDdlTrigger: boolean;
 }
 
 /** PostgreSQL's own rule for slot names (ReplicationSlotValidateName), at most NAMEDATALEN-1 bytes. */
@@ -39,6 +44,8 @@ const fields = {
   keepalive_interval_secs: int(1),
   heartbeat_interval_secs: int(1),
   heartbeat_tb: text('schema.table'),
+  ddl_meta_tb: text('schema.table'),
+  install_ddl_trigger: bool(),
 } satisfies Record<string, Field<unknown>>;
 
 /** `schema.table` with optional double quotes (`"My Schema"."t.1"`), as ape-dts' token parser reads it. */
@@ -62,5 +69,7 @@ export function readPgCdcConfig(raw: Record<string, unknown>): PgCdcConfig {
     keepaliveIntervalSecs: v.keepalive_interval_secs ?? 10,
     heartbeatIntervalSecs: v.heartbeat_interval_secs ?? 10,
     ...(v.heartbeat_tb ? { heartbeatTable: parseSchemaTable(v.heartbeat_tb, 'extractor.heartbeat_tb') } : {}),
+    ...(v.ddl_meta_tb ? { ddlMetaTable: parseSchemaTable(v.ddl_meta_tb, 'extractor.ddl_meta_tb') } : {}),
+    installDdlTrigger: v.install_ddl_trigger ?? false,
   };
 }

@@ -1,5 +1,5 @@
 import type { Pgoutput } from 'pg-logical-replication';
-import type { ChangeEvent, RowChange } from '../../core/change.ts';
+import type { ChangeEvent, DdlChange, RowChange } from '../../core/change.ts';
 import { FerryError } from '../../core/errors.ts';
 import type { TableRef } from '../../core/table.ts';
 import { tableId } from '../../core/table.ts';
@@ -16,9 +16,22 @@ interface PgRelation {
   columns: Array<{ name: string; decode: Decoder }>;
   /** Replica identity columns (primary key, the USING INDEX columns, or every column for FULL). */
   keyNames: string[];
-  /** The heartbeat table: its changes only exist to produce commits. */
+  /** The heartbeat table (its changes only exist to produce commits) or the DDL meta table. */
   ignored: boolean;
+  /** The DDL meta table (ddl-capture.ts): its inserts become DdlChanges. */
+  ddlMeta: boolean;
 }
+
+/** The tables whose rows are not replicated as rows. */
+export interface DecoderTables {
+  heartbeat?: TableRef;
+  ddlMeta?: TableRef;
+}
+
+/** Command tags whose object is a table: the DdlChange names it. */
+const TABLE_TAGS = new Set(['CREATE TABLE', 'ALTER TABLE', 'DROP TABLE', 'CREATE TABLE AS', 'SELECT INTO']);
+
+const same = (a: TableRef | undefined, b: TableRef): boolean => !!a && a.db === b.db && a.tb === b.tb;
 
 interface OpenTx extends TxPositionBase {
   commitLsn: bigint;
@@ -43,6 +56,9 @@ const micros = (t: unknown): number => Number(BigInt(t as bigint) / 1000n);
  * - Unchanged TOAST values (pgoutput 'u') are absent from `after`, never null. `before` is the old row for
  *   REPLICA IDENTITY FULL, the key columns otherwise (taken from `after` when the key did not change).
  * - A keepalive outside a transaction becomes a Heartbeat at the server's WAL end, if that moved forward.
+ * - An INSERT into the DDL meta table becomes a DdlChange at its place in the transaction (after the DDL's
+ *   own effects, before the CommitMark); no change of the meta or heartbeat table is ever a RowChange. Column
+ *   shapes after DDL still come from the Relation messages pgoutput sends before the next change.
  * Invariant: positions of emitted CommitMarks and Heartbeats strictly increase.
  */
 export class PgoutputDecoder {
@@ -53,7 +69,7 @@ export class PgoutputDecoder {
   constructor(
     private readonly types: PgTypeResolver,
     from: bigint,
-    private readonly ignore: TableRef | undefined,
+    private readonly tables: DecoderTables = {},
   ) {
     this.last = from;
   }
@@ -75,7 +91,8 @@ export class PgoutputDecoder {
       identity: msg.replicaIdentity,
       columns: msg.columns.map((c) => ({ name: c.name, decode: decoderFor(this.types.columnMeta(c.name, c.typeOid, c.typeMod)) })),
       keyNames: msg.keyColumns,
-      ignored: !!this.ignore && this.ignore.db === table.db && this.ignore.tb === table.tb,
+      ignored: same(this.tables.heartbeat, table) || same(this.tables.ddlMeta, table),
+      ddlMeta: same(this.tables.ddlMeta, table),
     });
   }
 
@@ -92,6 +109,7 @@ export class PgoutputDecoder {
       case 'commit':
         return this.commit(m);
       case 'insert':
+        if (this.rel(m.relation).ddlMeta) return this.ddl(it, m.relation, m.new as Tuple);
         return this.row(it, m.relation, 'insert', null, m.new as Tuple);
       case 'update':
         return this.row(it, m.relation, 'update', (m.old ?? m.key) as Tuple | null, m.new as Tuple);
@@ -132,6 +150,21 @@ export class PgoutputDecoder {
     if (this.tx || walEnd <= this.last) return null;
     this.last = walEnd;
     return { kind: 'heartbeat', position: pgPosition(walEnd), sourceTs: at };
+  }
+
+  private ddl(it: Extract<ReplItem, { kind: 'xlog' }>, r: Pgoutput.MessageRelation, neu: Tuple): DdlChange | null {
+    const tx = this.open('insert');
+    const v = decodeRow(this.rel(r), neu);
+    const str = (x: unknown): string | null => (x === null || x === undefined ? null : String(x));
+    const sql = str(v.ddl_text);
+    if (!sql) return null;
+    const schema = str(v.schema_name) ?? '';
+    const object = str(v.object_name);
+    const tag = (str(v.command_tag) ?? '').toUpperCase();
+    const table = TABLE_TAGS.has(tag) && schema && object ? { db: schema, tb: object } : undefined;
+    // A dropped table's relation is never used again (a new table of that name has a new OID).
+    if (table && tag === 'DROP TABLE') for (const [oid, rel] of this.relations) if (same(table, rel.table)) this.relations.delete(oid);
+    return { kind: 'ddl', db: schema, ...(table ? { table } : {}), sql, position: pgChangePosition(tx, tx.seq++, it.lsn), sourceTs: tx.ts };
   }
 
   private row(it: Extract<ReplItem, { kind: 'xlog' }>, r: Pgoutput.MessageRelation, op: RowChange['op'], old: Tuple | null, neu: Tuple | null): RowChange | null {

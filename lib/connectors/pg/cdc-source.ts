@@ -7,6 +7,7 @@ import type { PgPoolSettings } from './config.ts';
 import type { PgCdcConfig } from './cdc-config.ts';
 import { PgoutputDecoder } from './cdc-decoder.ts';
 import { PgTypeResolver } from './cdc-types.ts';
+import { prepareDdlCapture } from './ddl-capture.ts';
 import { HeartbeatWriter } from './heartbeat.ts';
 import type { PgPool } from './pool.ts';
 import { formatLsn, lsnOfPosition, maxLsn, pgPosition, tryParseLsn } from './position.ts';
@@ -38,7 +39,7 @@ export const DEFAULT_CDC_QUEUE_BYTES = 32 * 1024 * 1024;
  * - `currentPosition` creates what is missing -- the publication first, then the slot -- and returns the
  *   slot's consistent point (new slot), `start_lsn` (when not behind the slot) or its confirmed_flush_lsn.
  * - `stream(from)` replicates from `from`: transactions committing after it, each as its RowChanges then a
- *   CommitMark at its end LSN; Heartbeats while idle. Pull-based: the socket pauses at the queue bound.
+ *   CommitMark at its end LSN; Heartbeats while idle; DdlChanges when `ddl_meta_tb` is set (ddl-capture.ts). Pull-based: the socket pauses at the queue bound.
  *   The signal ends the iteration cleanly (no error) and closes the replication connection; a dropped
  *   connection throws a retryable CN001 (stream again from the last committed position).
  * - `ack(p)` confirms p's LSN to the slot (confirmed_flush_lsn = exactly that LSN), also when no stream is
@@ -52,6 +53,7 @@ export class PgCdcSource implements CdcSource, CdcStartCapture {
   private heartbeat: HeartbeatWriter | null = null;
   private readonly types: PgTypeResolver;
   private checked = false;
+  private ddlReady = false;
 
   constructor(
     private readonly pool: PgPool,
@@ -66,13 +68,24 @@ export class PgCdcSource implements CdcSource, CdcStartCapture {
   private get publicationTables(): TableRef[] | undefined {
     const t = this.o.tables;
     if (!t) return undefined;
-    const hb = this.cfg.heartbeatTable;
-    return hb && !t.some((x) => x.db === hb.db && x.tb === hb.tb) ? [...t, hb] : t;
+    const extra = [this.cfg.heartbeatTable, this.cfg.ddlMetaTable].filter((x): x is TableRef => !!x);
+    const out = [...t];
+    for (const x of extra) if (!out.some((y) => y.db === x.db && y.tb === x.tb)) out.push(x);
+    return out;
+  }
+
+  /** DDL capture (ddl_meta_tb): installed or checked once per source, before the publication needs the table. */
+  private async prepareDdl(signal: AbortSignal): Promise<void> {
+    const t = this.cfg.ddlMetaTable;
+    if (!t || this.ddlReady) return;
+    await prepareDdlCapture(this.pool, t, this.cfg.installDdlTrigger, this.logger, signal);
+    this.ddlReady = true;
   }
 
   async currentPosition(signal: AbortSignal): Promise<Position> {
     const slotName = this.cfg.slotName;
     await precheckPgCdc(this.pool, { slot: slotName, streaming: false }, signal);
+    await this.prepareDdl(signal);
     const created = await ensurePublication(this.pool, this.cfg.pubName, this.publicationTables, this.logger, signal);
     if (created && !this.publicationTables) await warnNoReplicaIdentity(this.pool, this.logger, signal);
     let slot = await readSlot(this.pool, slotName, signal);
@@ -128,7 +141,7 @@ export class PgCdcSource implements CdcSource, CdcStartCapture {
       ? new HeartbeatWriter(this.pool, hb, this.cfg.slotName, this.cfg.heartbeatIntervalSecs * 1000, { received: () => formatLsn(this.received), flushed: () => formatLsn(this.acked) }, this.logger)
       : null;
     this.heartbeat?.start();
-    const decoder = new PgoutputDecoder(this.types, fromLsn, hb);
+    const decoder = new PgoutputDecoder(this.types, fromLsn, { heartbeat: hb, ddlMeta: this.cfg.ddlMetaTable });
     try {
       for (;;) {
         const batch = await this.nextBatch(session, decoder, signal);
@@ -153,6 +166,7 @@ export class PgCdcSource implements CdcSource, CdcStartCapture {
       await precheckPgCdc(this.pool, { slot: this.cfg.slotName, streaming: true }, signal);
       this.checked = true;
     }
+    await this.prepareDdl(signal);
     if (!(await readSlot(this.pool, this.cfg.slotName, signal))) {
       throw new FerryError(
         'PR001',
