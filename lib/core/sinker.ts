@@ -80,8 +80,3 @@ export interface ChangeApplier {
   truncate?(table: TableRef, signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }
-
-/** Sinkers that support CDC implement this beside `Sinker`. */
-export interface ChangeApplierFactory {
-  openApplier(signal: AbortSignal): Promise<ChangeApplier>;
-}

@@ -28,5 +28,3 @@ export async function readCdcRecord(store: CheckpointStore, taskId: string, sign
 export async function writeCdcRecord(store: CheckpointStore, taskId: string, rec: CdcRecord, fence: Fence, signal?: AbortSignal): Promise<void> {
   await store.put(cdcPositionKey(taskId), rec, { fence, signal });
 }
-
-export const positionLabel = (p: Position): string => JSON.stringify(p.data);

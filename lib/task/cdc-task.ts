@@ -41,11 +41,6 @@ interface DoneTx {
   sourceTs?: number;
 }
 
-/** The CDC source of the task's extractor (CF001 when the connector has none). */
-export async function openCdcSource(resources: TaskResources): Promise<CdcSource & CdcStartCapture> {
-  return resources.cdcSource();
-}
-
 /**
  * Runs CDC for a task until stopped: holds the task's lease, streams from the committed position, applies
  * complete transactions with the configured apply mode, and commits the position (fenced by the lease) --

@@ -6,6 +6,7 @@ import { decodeKey, encodeKey } from '../core/values.ts';
 import type { TaskConfig } from '../config/types.ts';
 import { chunkKey } from '../checkpoint/keys.ts';
 import { prefetch } from '../pipeline/prefetch.ts';
+import { snapshotRows } from '../metrics/registry.ts';
 import { chunkProgressSchema, type ChunkProgress, type ChunkSpecJson, type PlannedTable, type TaskPlan } from '../plan/plan-schema.ts';
 import type { TaskResources } from './resources.ts';
 
@@ -98,6 +99,7 @@ async function copyRange(
         await writer.write(renameRows(batch.rows, table), hard);
         rows += batch.rows.length;
         total += batch.rows.length;
+        snapshotRows.inc({ task: deps.cfg.taskId }, batch.rows.length);
         lastKey = batch.lastKey;
         unsaved = true;
         o.onRows?.(table, batch.rows.length);
@@ -139,6 +141,7 @@ async function copyWhole(
   async function* mapped() {
     for await (const b of source.readChunk(meta, spec, { columns: table.columns, where: table.where, batchSize: deps.cfg.extractor.batchSize, signal: o.signal })) {
       rows += b.rows.length;
+      snapshotRows.inc({ task: deps.cfg.taskId }, b.rows.length);
       o.onRows?.(table, b.rows.length);
       yield renameRows(b.rows, table);
     }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { testUrls } from '../support/services.ts';
 import { execSql, query } from '../support/sql.ts';
 import { chunkEventSchema, closeWarmTasks, planEventSchema } from '../../lib/task/function-input.ts';
+import { snapshotRows } from '../../lib/metrics/registry.ts';
 
 const event = async (name: string) => JSON.parse(await readFile(new URL(`../../events/${name}.json`, import.meta.url), 'utf8'));
 const context = (ms = 60_000) => {
@@ -56,6 +57,9 @@ describe('functions with events/', () => {
       const dup = await chunk({ ...base, chunkId }, context() as never);
       assert.equal(dup.status, 'skipped');
     }
+    // The duplicate deliveries were skipped: the rows metric counts every row exactly once.
+    const metric = (await snapshotRows.get()).values.find((v) => v.labels.task === 'ferry_events');
+    assert.equal(metric?.value, 9000);
     const [s] = await query<{ n: string; total: string }>(testUrls.mysql, 'SELECT COUNT(*) n, SUM(price) total FROM ferry_events_src.items');
     const [d] = await query<{ n: string; total: string }>(testUrls.pg, 'SELECT COUNT(*)::text n, SUM(price)::text total FROM ferry_events_dst.items');
     assert.deepEqual({ n: String(d.n), total: d.total }, { n: String(s.n), total: s.total });
