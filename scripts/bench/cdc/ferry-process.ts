@@ -43,8 +43,8 @@ export class FerryCdcProcess {
     );
   }
 
-  static start(configFile: string, o: { logFile: string; cpuProfDir?: string; env?: NodeJS.ProcessEnv }): FerryCdcProcess {
-    const node = [process.execPath, ...(o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir] : [])];
+  static start(configFile: string, o: { logFile: string; cpuProfDir?: string; nodeFlags?: string[]; env?: NodeJS.ProcessEnv }): FerryCdcProcess {
+    const node = [process.execPath, ...(o.nodeFlags ?? []), ...(o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir] : [])];
     const child = spawn(node[0], [...node.slice(1), join(repoRoot, 'bin/ferry.mjs'), 'run', configFile, '--no-progress'], {
       cwd: repoRoot,
       env: { ...process.env, ...o.env },

@@ -49,6 +49,8 @@ export async function waitForMarker(url: string, table: string, seq: number, o: 
 export interface LagSamples {
   /** Milliseconds from issuing a marker update on the source to first seeing it (or a later one) in the target. */
   lagMs: number[];
+  /** [seconds since the probe started (issue time), lag ms] per marker: when the slow ones happened. */
+  timeline: Array<[number, number]>;
   written: number;
   /** Markers never seen before the probe stopped. */
   unseen: number;
@@ -64,7 +66,10 @@ export class LagProbe {
   private seen = 0;
   private seq = 0;
   private lags: number[] = [];
+  private timeline: Array<[number, number]> = [];
+  private readonly t0 = performance.now();
   private stopped = false;
+  private error?: Error;
   private loops: Promise<void>[] = [];
 
   private constructor(
@@ -78,7 +83,13 @@ export class LagProbe {
     const p = new LagProbe(await connect(o.sourceUrl), await connect(o.targetUrl), o.sourceTable, o.targetTable);
     p.seq = o.startSeq;
     p.seen = o.startSeq;
-    p.loops = [p.writeLoop(o.everyMs ?? 100), p.pollLoop(o.pollMs ?? 10)];
+    // A failing loop (a connection dropped) stops both; stop() reports its error. Never an unhandled rejection.
+    p.loops = [p.writeLoop(o.everyMs ?? 100), p.pollLoop(o.pollMs ?? 10)].map((l) =>
+      l.catch((e) => {
+        p.error ??= e as Error;
+        p.stopped = true;
+      }),
+    );
     return p;
   }
 
@@ -104,11 +115,14 @@ export class LagProbe {
       const now = performance.now();
       for (let s = this.seen + 1; s <= got; s++) {
         const at = this.issued.get(s);
-        if (at !== undefined) this.lags.push(now - at);
+        if (at !== undefined) {
+          this.lags.push(now - at);
+          this.timeline.push([Math.round((at - this.t0) / 100) / 10, Math.round(now - at)]);
+        }
         this.issued.delete(s);
       }
       this.seen = Math.max(this.seen, got);
-      if (this.stopped && performance.now() - this.stoppedAt > 30_000) break; // the target never caught up: report as unseen
+      if (this.stopped && (this.error || performance.now() - this.stoppedAt > 30_000)) break; // never caught up: reported as unseen
       await new Promise((r) => setTimeout(r, pollMs));
     }
   }
@@ -121,7 +135,8 @@ export class LagProbe {
     this.stoppedAt = performance.now();
     await Promise.all(this.loops);
     await Promise.all([this.src.close(), this.dst.close()]);
-    return { lagMs: this.lags, written: this.lags.length + this.issued.size, unseen: this.issued.size };
+    if (this.error) throw this.error;
+    return { lagMs: this.lags, timeline: this.timeline, written: this.lags.length + this.issued.size, unseen: this.issued.size };
   }
 }
 

@@ -23,9 +23,15 @@ export interface CdcBenchOptions {
   burstRows: number;
   paths: CdcPathId[];
   peers: boolean;
+  /** Also measure the native replication's lag under the same steady load (adds lag-secs per path). */
+  nativeLag: boolean;
   json: boolean;
   quick: boolean;
   cpuProf: boolean;
+  /** Extra node flags for the ferry child (investigations: --max-semi-space-size=, --trace-gc ...). */
+  nodeFlags: string[];
+  /** Rounds of the apply phase (backlog, native, ferry); the median of each is reported. */
+  repeat: number;
   /** Seconds before a catch-up counts as hung and the phase fails. */
   timeout: number;
   set: Array<{ section: string; key: string; value: string }>;
@@ -39,13 +45,16 @@ export const CDC_USAGE = `npm run bench -- cdc [options]
   --parallel N      ferry parallelizer.parallel_size and MariaDB slave_parallel_threads (default 4)
   --parallel-type T ferry parallelizer.parallel_type (default rdb_merge; serial, rdb_partition, table)
   --batch N         ferry sinker.batch_size: changes per applied group of transactions (default 2000)
-  --writers N       client connections generating updates (default 8)
+  --writers N       client connections generating updates (default 16)
   --lag-secs S      seconds of steady load for the lag phase (default 60; --quick 20; 0 skips it)
   --lag-rate R      updates/s of the steady load (default 5000)
   --burst-rows N    rows of the one-transaction burst of the memory phase (default: all rows; 0 skips it)
   --paths pp,mm     pg->pg, mysql->mysql (default both)
   --no-peers        ferry only (no subscription, no replica)
+  --native-lag      also measure the native replication's lag under the same steady load (adds --lag-secs per path)
   --cpu-prof        run ferry under --cpu-prof and print where its CPU went
+  --node-flags=F    extra node flags for the ferry process, space-separated (e.g. --node-flags="--trace-gc")
+  --repeat N        rounds of the apply phase, each on a new backlog, order alternating; medians reported (default 1)
   --timeout S       a catch-up that takes longer than S seconds fails (default 600)
   --set S.K=V       add a key to ferry's task_config.ini (repeatable)
   --json            print the results as JSON instead of a table
@@ -77,14 +86,17 @@ export function parseCdcOptions(argv: string[]): CdcBenchOptions | undefined {
       parallel: { type: 'string', default: '4' },
       'parallel-type': { type: 'string', default: 'rdb_merge' },
       batch: { type: 'string', default: '2000' },
-      writers: { type: 'string', default: '8' },
+      writers: { type: 'string', default: '16' },
       'lag-secs': { type: 'string' },
       'lag-rate': { type: 'string', default: '5000' },
       'burst-rows': { type: 'string' },
       paths: { type: 'string', default: CDC_PATH_IDS.join(',') },
       'no-peers': { type: 'boolean', default: false },
+      'native-lag': { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
+      'node-flags': { type: 'string', default: '' },
       timeout: { type: 'string', default: '600' },
+      repeat: { type: 'string', default: '1' },
       set: { type: 'string', multiple: true, default: [] },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -114,9 +126,12 @@ export function parseCdcOptions(argv: string[]): CdcBenchOptions | undefined {
     burstRows: Math.min(rows, int(v['burst-rows'] ?? String(rows), 'burst-rows', 0)),
     paths: paths as CdcPathId[],
     peers: !v['no-peers'],
+    nativeLag: v['native-lag']!,
     json: v.json!,
     cpuProf: v['cpu-prof']!,
+    nodeFlags: v['node-flags']!.split(/\s+/).filter(Boolean),
     timeout: int(v.timeout!, 'timeout'),
+    repeat: int(v.repeat!, 'repeat'),
     set: v.set!.map(parseSet),
   };
 }

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 
 /** Figures of a live process from /proc (Linux): memory of one process, CPU of a process tree. */
 const TICKS = 100; // USER_HZ
@@ -94,4 +94,58 @@ export function pidFromFile(file: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Jiffies of the whole machine so far (/proc/stat): busy = everything but idle and iowait. */
+function boxJiffies(): { busy: number; total: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - f[3] - (f[4] ?? 0), total };
+}
+
+/** Starts measuring how busy the whole machine is; the returned function gives the busy share (0..1) since. */
+export function boxBusy(): () => number {
+  const a = boxJiffies();
+  return () => {
+    const b = boxJiffies();
+    return b.total > a.total ? (b.busy - a.busy) / (b.total - a.total) : 0;
+  };
+}
+
+/**
+ * Local ports of a process's TCP connections to `remotePort` (its fds' socket inodes matched against
+ * /proc/net/tcp{,6}): how a server-side session (e.g. a binlog dump thread, whose PROCESSLIST host is
+ * "127.0.0.1:<port>") is told to belong to this client process.
+ */
+export function tcpClientPorts(pid: number, remotePort: number): Set<number> {
+  const inodes = new Set<string>();
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m) inodes.add(m[1]);
+      } catch {
+        /* fd closed meanwhile */
+      }
+    }
+  } catch {
+    return new Set();
+  }
+  const ports = new Set<number>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10 || !inodes.has(f[9])) continue;
+      const local = parseInt(f[1].split(':')[1], 16);
+      const remote = parseInt(f[2].split(':')[1], 16);
+      if (remote === remotePort) ports.add(local);
+    }
+  }
+  return ports;
 }
