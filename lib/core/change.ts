@@ -83,3 +83,18 @@ export interface CdcStartCapture {
   /** MySQL: the current binlog file/pos (+ GTID set); PostgreSQL: creates the slot, returns its consistent point. */
   currentPosition(signal: AbortSignal): Promise<Position>;
 }
+
+/**
+ * Bounds every CDC source applies to its stream: batches handed to the runner, and the receive queue a pushing
+ * driver fills (above it the connection is paused). Invariant: a source never holds more than `queueItems`
+ * events and (one event beyond) `queueBytes` bytes that the runner has not taken.
+ */
+export interface CdcStreamBounds {
+  /** Events per yielded batch (extractor.batch_size). */
+  batchEvents: number;
+  queueItems: number;
+  queueBytes: number;
+}
+
+export const DEFAULT_CDC_QUEUE_ITEMS = 10_000;
+export const DEFAULT_CDC_QUEUE_BYTES = 32 * 1024 * 1024;

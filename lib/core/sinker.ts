@@ -80,3 +80,26 @@ export interface ChangeApplier {
   truncate?(table: TableRef, signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * Per-target memo for appliers: what they derive from a WriteTarget (target column types, statements) is loaded
+ * once per target table and reloaded when the router hands a different WriteTarget for it (new shape after DDL).
+ * A failed load is forgotten so the next change retries it. `clear()` after DDL.
+ */
+export class TargetCache<T> {
+  private readonly entries = new Map<string, { target: WriteTarget; value: Promise<T> }>();
+
+  get(target: WriteTarget, load: (target: WriteTarget) => Promise<T>): Promise<T> {
+    const id = `${target.table.db}\u0000${target.table.tb}`;
+    const hit = this.entries.get(id);
+    if (hit && hit.target === target) return hit.value;
+    const value = load(target);
+    this.entries.set(id, { target, value });
+    value.catch(() => this.entries.delete(id));
+    return value;
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}

@@ -1,4 +1,5 @@
 import type { PoolConnection } from 'mysql2/promise';
+import { TargetCache } from '../../core/sinker.ts';
 import { FerryError, isFerryError } from '../../core/errors.ts';
 import { retry } from '../../core/signal.ts';
 import type { ChangeApplier, TargetChange, WriteTarget } from '../../core/sinker.ts';
@@ -35,7 +36,7 @@ const DATABASE_DDL = /^\s*(CREATE|DROP|ALTER)\s+(DATABASE|SCHEMA)\b/i;
  * replaying the changes one by one under savepoints inside a transaction that is rolled back too.
  */
 export class MysqlChangeApplier implements ChangeApplier {
-  private readonly tables = new Map<string, { target: WriteTarget; table: Promise<ApplyTable> }>();
+  private readonly tables = new TargetCache<ApplyTable>();
 
   constructor(
     private readonly client: MysqlClient,
@@ -44,13 +45,7 @@ export class MysqlChangeApplier implements ChangeApplier {
   ) {}
 
   private table(target: WriteTarget, signal: AbortSignal): Promise<ApplyTable> {
-    const id = tableId(target.table);
-    const hit = this.tables.get(id);
-    if (hit && hit.target === target) return hit.table;
-    const table = this.load(target, signal);
-    this.tables.set(id, { target, table });
-    table.catch(() => this.tables.delete(id));
-    return table;
+    return this.tables.get(target, (t) => this.load(t, signal));
   }
 
   private async load(target: WriteTarget, signal: AbortSignal): Promise<ApplyTable> {

@@ -1,4 +1,5 @@
 import type { CdcSource, CdcStartCapture, ChangeEvent, Position } from '../../core/change.ts';
+import type { CdcStreamBounds } from '../../core/change.ts';
 import { FerryError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { isAbort } from '../../core/signal.ts';
@@ -15,18 +16,13 @@ import { mysqlPosition, positionData } from './position.ts';
 import { precheckMysqlCdc, type BinlogServer } from './precheck.ts';
 import { sqlString } from './sql.ts';
 
-export interface MysqlCdcSourceOptions {
+/** Besides the stream bounds (CdcStreamBounds: batches, receive queue paused above its bound): */
+export interface MysqlCdcSourceOptions extends CdcStreamBounds {
   /** Decode only these tables' rows and DDL (the task's filter resolved); absent: every table. */
   tables?: TableRef[];
-  /** Events per yielded batch (extractor.batch_size). */
-  batchEvents: number;
-  /** Bound of the receive queue (rows, bytes); above it the binlog connection is paused. */
-  queueItems: number;
-  queueBytes: number;
 }
 
-export const DEFAULT_CDC_QUEUE_ITEMS = 10_000;
-export const DEFAULT_CDC_QUEUE_BYTES = 32 * 1024 * 1024;
+export { DEFAULT_CDC_QUEUE_BYTES, DEFAULT_CDC_QUEUE_ITEMS } from '../../core/change.ts';
 
 /**
  * MySQL/MariaDB CDC from the binlog (@vlasky/zongji), as a replica with `extractor.server_id`.

@@ -1,4 +1,5 @@
 import { FerryError, isFerryError } from '../../core/errors.ts';
+import { TargetCache } from '../../core/sinker.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { ChangeApplier, TargetChange, WriteTarget } from '../../core/sinker.ts';
 import type { TableRef } from '../../core/table.ts';
@@ -25,7 +26,7 @@ function missingColumn(id: string, name: string): FerryError {
  * transaction that is rolled back too.
  */
 export class PgChangeApplier implements ChangeApplier {
-  private readonly tables = new Map<string, { target: WriteTarget; table: Promise<ApplyTable> }>();
+  private readonly tables = new TargetCache<ApplyTable>();
 
   constructor(
     private readonly pool: PgPool,
@@ -33,13 +34,7 @@ export class PgChangeApplier implements ChangeApplier {
   ) {}
 
   private table(target: WriteTarget, signal: AbortSignal): Promise<ApplyTable> {
-    const id = tableId(target.table);
-    const hit = this.tables.get(id);
-    if (hit && hit.target === target) return hit.table;
-    const table = this.load(target, signal);
-    this.tables.set(id, { target, table });
-    table.catch(() => this.tables.delete(id));
-    return table;
+    return this.tables.get(target, (t) => this.load(t, signal));
   }
 
   private async load(target: WriteTarget, signal: AbortSignal): Promise<ApplyTable> {

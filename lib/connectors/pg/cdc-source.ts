@@ -1,4 +1,5 @@
 import type { CdcSource, CdcStartCapture, ChangeEvent, Position } from '../../core/change.ts';
+import type { CdcStreamBounds } from '../../core/change.ts';
 import { FerryError } from '../../core/errors.ts';
 import { isAbort } from '../../core/signal.ts';
 import type { Logger } from '../../core/logger.ts';
@@ -15,23 +16,18 @@ import { precheckPgCdc, warnNoReplicaIdentity } from './precheck.ts';
 import { ReplicationSession } from './replication.ts';
 import { advanceSlot, createSlot, dropSlot, ensurePublication, publicationExists, readSlot } from './slot.ts';
 
-export interface PgCdcSourceOptions {
+/** Besides the stream bounds (CdcStreamBounds: batches, receive queue paused above its bound): */
+export interface PgCdcSourceOptions extends CdcStreamBounds {
   /**
    * Publish only these tables (the task's filter resolved; an empty list publishes nothing but the heartbeat
    * table); absent: a publication FOR ALL TABLES, as ape-dts creates.
    */
   tables?: TableRef[];
-  /** Events per yielded batch (extractor.batch_size). */
-  batchEvents: number;
-  /** Bound of the receive queue; above it the replication socket is paused. */
-  queueItems: number;
-  queueBytes: number;
   /** START_REPLICATION is retried this long while the slot is still held (a closing or crashed session). */
   inUseWaitMs: number;
 }
 
-export const DEFAULT_CDC_QUEUE_ITEMS = 10_000;
-export const DEFAULT_CDC_QUEUE_BYTES = 32 * 1024 * 1024;
+export { DEFAULT_CDC_QUEUE_BYTES, DEFAULT_CDC_QUEUE_ITEMS } from '../../core/change.ts';
 
 /**
  * PostgreSQL CDC through a logical replication slot (pgoutput, protocol v1) and a publication.
