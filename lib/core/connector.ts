@@ -22,6 +22,10 @@ export interface ConnectorDefinition<E = unknown> extends CdcConnectorRoles<E> {
   createMetadata?(endpoint: E, ctx: ConnectorContext): Promise<MetadataAccessor>;
   createSnapshotSource?(endpoint: E, ctx: ConnectorContext): Promise<SnapshotSource>;
   createSinker?(endpoint: E, ctx: ConnectorContext): Promise<Sinker>;
+  /** Structure migration source role: reads the neutral schema model (lib/core/struct.ts). */
+  createStructReader?(endpoint: E, ctx: ConnectorContext): Promise<import('./struct.ts').StructReader>;
+  /** Structure migration target role: plans and runs DDL for this engine. */
+  createStructWriter?(endpoint: E, ctx: ConnectorContext): Promise<import('./struct.ts').StructWriter>;
   /** Quotes an identifier for this engine (`a``b` / "a""b"). */
   quoteIdent(name: string): string;
 }

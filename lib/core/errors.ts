@@ -19,6 +19,10 @@ export const ERROR_CODES = {
   PR001: { group: 'prerequisite', retryable: false, exit: 1 },
   /** metadata: a database, table or column does not exist or has no usable shape. */
   MD001: { group: 'metadata', retryable: false, exit: 1 },
+  /** metadata: a source type the target cannot carry (structure migration names `db.tb.column` and the type). */
+  MD002: { group: 'metadata', retryable: false, exit: 1 },
+  /** metadata: a target object already exists and `conflict_policy=interrupt` (structure migration). */
+  MD003: { group: 'metadata', retryable: false, exit: 1 },
   /** statement: the target or source rejected a statement (syntax, lock, deadlock...). */
   ST001: { group: 'statement', retryable: true, exit: 1 },
   /** integrity: a value does not fit the target column, or violates a constraint. */

@@ -8,3 +8,4 @@ export * from './sinker.ts';
 export * from './checkpoint.ts';
 export * from './connector.ts';
 export * from './change.ts';
+export * from './struct.ts';
