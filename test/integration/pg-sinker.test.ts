@@ -49,7 +49,7 @@ describe('pg sinker', () => {
     await s?.drop();
   });
 
-  for (const mode of ['copy', 'insert'] as const) {
+  for (const mode of ['auto', 'copy', 'insert'] as const) {
     describe(`write mode ${mode}`, () => {
       it('same batch twice and concurrently gives the identical target', async () => {
         const tb = `sb_${mode}`;
@@ -170,7 +170,7 @@ describe('pg sinker', () => {
   it('concurrent replaceAll runs of the same content converge', async () => {
     await s.exec(`CREATE TABLE ${s.q}.rall (a int, b text)`);
     const rows = Array.from({ length: 500 }, (_, i) => ({ a: i % 10, b: `v${i % 7}` }));
-    for (const mode of ['copy', 'insert']) {
+    for (const mode of ['auto', 'copy', 'insert']) {
       await withSinker(mode, async (sk) => {
         const w = await sk.openTable(target('rall', [col('a'), col('b', 'string')], []), signal);
         async function* batches() {
@@ -200,13 +200,32 @@ describe('pg sinker', () => {
     assert.equal(await count('child'), 1);
   });
 
-  it('sinker.replace=false keeps existing rows (ON CONFLICT DO NOTHING)', async () => {
-    await s.exec(`CREATE TABLE ${s.q}.keep (id int PRIMARY KEY, c text); INSERT INTO ${s.q}.keep VALUES (1, 'orig')`);
-    await withSinker('copy', async (sk) => {
-      const w = await sk.openTable(target('keep', [col('id'), col('c', 'string')]), signal);
-      await w.write([{ id: 1, c: 'new' }, { id: 2, c: 'new' }], signal);
-    }, { replace: false } as Partial<EndpointConfig>);
-    assert.deepEqual(await s.exec(`SELECT * FROM ${s.q}.keep ORDER BY id`), [{ id: 1, c: 'orig' }, { id: 2, c: 'new' }]);
+  for (const mode of ['auto', 'copy', 'insert']) {
+    it(`sinker.replace=false keeps existing rows (ON CONFLICT DO NOTHING), mode ${mode}`, async () => {
+      const tb = `keep_${mode}`;
+      await s.exec(`CREATE TABLE ${s.q}.${tb} (id int PRIMARY KEY, c text); INSERT INTO ${s.q}.${tb} VALUES (1, 'orig')`);
+      await withSinker(mode, async (sk) => {
+        const w = await sk.openTable(target(tb, [col('id'), col('c', 'string')]), signal);
+        await w.write([{ id: 1, c: 'new' }, { id: 2, c: 'new' }], signal);
+        await w.write([{ id: 3, c: 'new' }], signal);
+      }, { replace: false } as Partial<EndpointConfig>);
+      assert.deepEqual(await s.exec(`SELECT * FROM ${s.q}.${tb} ORDER BY id`), [{ id: 1, c: 'orig' }, { id: 2, c: 'new' }, { id: 3, c: 'new' }]);
+    });
+  }
+
+  it('auto mode: a resumed chunk (first batch overlaps, later ones new) and a full rerun converge with overwrite', async () => {
+    await s.exec(`CREATE TABLE ${s.q}.resume (id int PRIMARY KEY, k int, c char(20), pad char(10))`);
+    await withSinker('auto', async (sk) => {
+      const w = await sk.openTable(target('resume', SB_COLS), signal);
+      await w.write(sbRows(1, 1000), signal);
+      // The rows are changed at the source, then re-read from a checkpoint inside the first batch.
+      const changed = (rows: Row[]) => rows.map((r) => ({ ...r, k: -1 }));
+      for (let from = 501; from <= 3000; from += 500) await w.write(changed(sbRows(from, from + 499)), signal);
+      // A full rerun over the whole table: every batch conflicts.
+      for (let from = 1; from <= 3000; from += 250) await w.write(changed(sbRows(from, from + 249)), signal);
+    });
+    assert.equal(await count('resume'), 3000);
+    assert.deepEqual(await s.exec(`SELECT count(*)::int n FROM ${s.q}.resume WHERE k <> -1`), [{ n: 0 }]);
   });
 
   it('missing table and missing column are MD001 naming them', async () => {
@@ -249,7 +268,7 @@ describe('pg sinker', () => {
     await s.exec(`CREATE TABLE ${s.q}.slow (id int PRIMARY KEY);
       CREATE FUNCTION ${s.q}.slow_fn() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(30); RETURN NULL; END $$;
       CREATE TRIGGER slow BEFORE INSERT ON ${s.q}.slow FOR EACH STATEMENT EXECUTE FUNCTION ${s.q}.slow_fn();`);
-    for (const mode of ['copy', 'insert']) {
+    for (const mode of ['auto', 'copy', 'insert']) {
       await withSinker(mode, async (sk) => {
         const w = await sk.openTable(target('slow', [col('id')]), signal);
         const ac = new AbortController();

@@ -22,6 +22,8 @@ interface TableInfo {
 }
 
 const key = (t: TableRef) => `${t.db}\u0000${t.tb}`;
+/** Bound on cached decoders (tables x column shapes seen); past it the cache starts over. */
+const MAX_DECODERS = 4096;
 
 /**
  * Column names and families for binlog rows, from the snapshot connector's metadata (MysqlMetadata) so CDC
@@ -35,7 +37,11 @@ const key = (t: TableRef) => `${t.db}\u0000${t.tb}`;
  */
 export class BinlogTables {
   private readonly infos = new Map<string, Promise<TableInfo>>();
-  private readonly decoders = new WeakMap<TableMapEntry, RowDecoder>();
+  /**
+   * Decoders by table and TABLE_MAP column signature. zongji builds a new map entry for every TABLE_MAP event
+   * (one per transaction and table), so keying by the entry object would rebuild the decoder each time.
+   */
+  private readonly decoders = new Map<string, RowDecoder>();
   private readonly warned = new Set<string>();
 
   constructor(
@@ -46,16 +52,22 @@ export class BinlogTables {
 
   /** Forget a table (after DDL on it), every table of a database, or everything. */
   invalidate(t?: TableRef | { db: string }): void {
-    if (!t) return this.infos.clear();
-    if ('tb' in t) return void this.infos.delete(key(t));
-    for (const k of [...this.infos.keys()]) if (k.startsWith(`${t.db}\u0000`)) this.infos.delete(k);
+    if (!t) {
+      this.infos.clear();
+      return this.decoders.clear();
+    }
+    const prefix = 'tb' in t ? `${key(t)}\u0000` : `${t.db}\u0000`;
+    for (const m of [this.infos, this.decoders] as Array<Map<string, unknown>>) {
+      for (const k of [...m.keys()]) if (`${k}\u0000`.startsWith(prefix)) m.delete(k);
+    }
   }
 
   async decoderFor(entry: TableMapEntry, signal: AbortSignal): Promise<RowDecoder> {
-    const hit = this.decoders.get(entry);
-    if (hit) return hit;
     const table = { db: entry.parentSchema, tb: entry.tableName };
     const cols = prepareTableMap(entry);
+    const sig = `${key(table)}\u0000${cols.names.join('\u0001')}\u0000${cols.types.join(',')}\u0000${cols.nativeTypes.join('\u0001')}`;
+    const hit = this.decoders.get(sig);
+    if (hit) return hit;
     let info = await this.info(table, signal);
     const known = (i: TableInfo) => cols.names.every((n) => i.meta?.columns.some((c) => c.name === n));
     if (!known(info) && !info.refreshed) {
@@ -71,7 +83,8 @@ export class BinlogTables {
       return { name, conv: converterFor(columnFromBinlog(name, cols.nativeTypes[i]), cols.types[i], null) };
     });
     const dec = makeDecoder(table, columns);
-    this.decoders.set(entry, dec);
+    if (this.decoders.size >= MAX_DECODERS) this.decoders.clear();
+    this.decoders.set(sig, dec);
     return dec;
   }
 

@@ -17,7 +17,7 @@ import type { PgWriteMode } from './table-writer.ts';
  * staging at ape-dts' default sinker batch (200) and ties from 1000 rows up.
  */
 export const DEFAULT_READ_MODE: PgReadMode = 'copy';
-export const DEFAULT_WRITE_MODE: PgWriteMode = 'insert';
+export const DEFAULT_WRITE_MODE: PgWriteMode = 'auto';
 /** Rows per multi-row INSERT in insert mode (then capped by 65535 / columns). */
 export const DEFAULT_INSERT_ROWS = 1000;
 
@@ -81,7 +81,7 @@ export const pgConnector: ConnectorDefinition<EndpointConfig> = {
     return new PgSnapshotSource(createPool(endpoint, ctx, 'extractor'), mode);
   },
   async createSinker(endpoint, ctx) {
-    const mode = option(endpoint, 'sinker', 'pg_write_mode', ['copy', 'insert'] as const, DEFAULT_WRITE_MODE);
+    const mode = option(endpoint, 'sinker', 'pg_write_mode', ['auto', 'copy', 'insert'] as const, DEFAULT_WRITE_MODE);
     return new PgSinker(createPool(endpoint, ctx, 'sinker'), {
       mode,
       overwrite: (endpoint as Partial<SinkerConfig>).replace ?? true,

@@ -13,8 +13,14 @@ import { copyIn, exec, inSavepoint, inTransaction, type Session } from './sessio
 import type { PgColumn } from './type-map.ts';
 import { hashName, WriteSql } from './write-sql.ts';
 
-/** How rows reach the table: COPY into a staging table + one INSERT ... SELECT, or multi-row INSERTs. */
-export type PgWriteMode = 'copy' | 'insert';
+/**
+ * How rows reach the table:
+ * - `auto`: COPY straight into the table; a batch that meets an existing key (a rerun, a resumed chunk, a
+ *   concurrent duplicate) rolls back and is written again as `insert`. See {@link CopyFirst}.
+ * - `insert`: multi-row `INSERT ... ON CONFLICT`.
+ * - `copy`: COPY into a staging table + one `INSERT ... SELECT ... ON CONFLICT`.
+ */
+export type PgWriteMode = 'auto' | 'copy' | 'insert';
 
 export interface WriterOptions {
   mode: PgWriteMode;
@@ -28,6 +34,34 @@ export interface WriterOptions {
   insertRows: number;
   oid: string;
   logger: Logger;
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+/**
+ * When `auto` mode tries COPY. A batch whose keys are new (the normal case: an empty target) costs a COPY;
+ * one that meets existing keys costs a wasted COPY plus the upsert. After `n` conflicts in a row the next
+ * 2^n - 1 batches (at most 63) go straight to the upsert, so re-copying a full table wastes little, while a
+ * resumed chunk (one conflicting batch, then new keys) is back on COPY after one batch.
+ */
+export class CopyFirst {
+  private streak = 0;
+  private skip = 0;
+
+  shouldTry(): boolean {
+    if (this.skip === 0) return true;
+    this.skip -= 1;
+    return false;
+  }
+
+  succeeded(): void {
+    this.streak = 0;
+  }
+
+  conflicted(): void {
+    this.streak = Math.min(this.streak + 1, 6);
+    this.skip = 2 ** this.streak - 1;
+  }
 }
 
 /** Clients that already have a given staging table (TEMP tables live as long as the session). */
@@ -50,6 +84,7 @@ export class PgTableWriter implements TableWriter {
   private readonly enc: RowEncoder;
   private readonly insertText = new Map<string, { text: string; name?: string }>();
   private readonly ctx: string;
+  private readonly copyFirst = new CopyFirst();
 
   constructor(
     private readonly pool: PgPool,
@@ -70,7 +105,7 @@ export class PgTableWriter implements TableWriter {
       });
     }
     const { keyed, nullKey } = this.enc.split(this.enc.encode(rows));
-    if (this.o.mode === 'insert') keyed.sort((a, b) => (this.enc.keyText(a) < this.enc.keyText(b) ? -1 : 1));
+    if (this.o.mode !== 'copy') keyed.sort((a, b) => (this.enc.keyText(a) < this.enc.keyText(b) ? -1 : 1));
     for (let attempt = 1; ; attempt++) {
       try {
         await this.pool.withClient(signal, (client) => this.writeOnce({ client, target: this.pool.target, signal, ctx: this.ctx }, keyed, nullKey));
@@ -86,11 +121,33 @@ export class PgTableWriter implements TableWriter {
     }
   }
 
+  /**
+   * `auto` mode's fast path: the batch COPYed into the table in its own transaction. False (nothing written)
+   * when a row's key already exists there, so the caller upserts instead; data errors fall through too (the
+   * upsert path pins them to their row).
+   */
+  private async tryCopyDirect(s: Session, keyed: EncodedRow[], nullKey: EncodedRow[]): Promise<boolean> {
+    if (this.o.mode !== 'auto' || !this.o.hasArbiter || nullKey.length || !keyed.length || !this.copyFirst.shouldTry()) return false;
+    try {
+      await inTransaction(s, () => copyIn(s, this.sql.copyTarget, keyed.map((r) => r.fields)));
+      this.copyFirst.succeeded();
+      return true;
+    } catch (e) {
+      if (isFerryError(e) && e.details.sqlstate === UNIQUE_VIOLATION) {
+        this.copyFirst.conflicted();
+        return false;
+      }
+      if (isDataError(e)) return false;
+      throw e;
+    }
+  }
+
   private usesStaging(nullKey: EncodedRow[]): boolean {
     return this.o.mode === 'copy' || nullKey.length > 0 || !this.o.hasArbiter;
   }
 
   private async writeOnce(s: Session, keyed: EncodedRow[], nullKey: EncodedRow[]): Promise<void> {
+    if (await this.tryCopyDirect(s, keyed, nullKey)) return;
     if (this.usesStaging(nullKey)) await this.ensureStaging(s);
     try {
       await inTransaction(s, () => this.apply(s, keyed, nullKey, false));
@@ -174,7 +231,7 @@ export class PgTableWriter implements TableWriter {
           throwIfAborted(signal);
           const rows = this.enc.encode(batch, n);
           const append = (part: EncodedRow[]) =>
-            this.o.mode === 'copy' ? copyIn(s, this.sql.copyTarget, part.map((r) => r.fields)) : this.insertRows(s, part, 'plain');
+            this.o.mode !== 'insert' ? copyIn(s, this.sql.copyTarget, part.map((r) => r.fields)) : this.insertRows(s, part, 'plain');
           try {
             await inSavepoint(s, () => append(rows));
           } catch (e) {
