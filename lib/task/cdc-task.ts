@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { CdcSource, CdcStartCapture, ChangeApplier, ChangeEvent, CheckpointStore, Logger, Position, TargetChange } from '../core/index.ts';
 import { FerryError, asFerryError, isFerryError } from '../core/errors.ts';
-import { anySignal, isAbort, sleep } from '../core/signal.ts';
+import { anySignal, deadlineSignal, isAbort, sleep } from '../core/signal.ts';
 import type { TaskConfig } from '../config/types.ts';
 import { leaseName } from '../checkpoint/keys.ts';
 import { ChangeRouter } from '../pipeline/cdc/route.ts';
@@ -34,6 +34,9 @@ export interface CdcSummary {
   position?: Position;
   stoppedBy: 'signal' | 'lease-lost' | 'max-transactions' | 'end';
 }
+
+/** How long a soft stop's final acknowledgement may take. */
+const FINAL_ACK_MS = 10_000;
 
 interface DoneTx {
   changes: TargetChange[];
@@ -84,6 +87,8 @@ class CdcLoop {
   private doneCount = 0;
   private open: TargetChange[] = [];
   private warnedGiant = false;
+  /** The group of transactions being applied while the next one is read and routed (at most one). */
+  private inflight?: { txs: number; done: Promise<void> };
 
   constructor(
     private cfg: TaskConfig,
@@ -119,7 +124,7 @@ class CdcLoop {
         }
         if (!fe.retryable || attempt >= 20) throw fe;
         // Reconnect: drop what is not committed and stream again from the stored position.
-        this.reset();
+        await this.reset();
         const wait = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
         this.logger.warn('cdc stream failed; reconnecting from the committed position', { error: fe.toLine(), waitMs: wait, attempt: attempt + 1 });
         await sleep(wait, this.stop).catch(() => undefined);
@@ -132,7 +137,9 @@ class CdcLoop {
     return { taskId: this.cfg.taskId, transactions: this.transactions, changes: this.changes, position: this.committed?.position, stoppedBy };
   }
 
-  private reset(): void {
+  private async reset(): Promise<void> {
+    await this.inflight?.done.catch(() => undefined);
+    this.inflight = undefined;
     this.done.length = 0;
     this.doneCount = 0;
     this.open = [];
@@ -148,9 +155,10 @@ class CdcLoop {
     for await (const batch of this.source.stream(from, this.stop)) {
       for (const ev of batch) {
         await this.onEvent(ev);
-        if (this.o.maxTransactions && this.transactions + this.done.length >= this.o.maxTransactions) break;
+        if (this.o.maxTransactions && this.transactions + (this.inflight?.txs ?? 0) + this.done.length >= this.o.maxTransactions) break;
       }
       await this.flush();
+      if (this.o.maxTransactions) await this.drain();
       await this.checkpoint(false);
       if (this.o.maxTransactions && this.transactions >= this.o.maxTransactions) {
         await this.checkpoint(true);
@@ -158,7 +166,7 @@ class CdcLoop {
       }
       if (this.stop.aborted) break;
     }
-    await this.flush().catch((e) => this.logger.warn('final flush failed', { error: (e as Error).message }));
+    await this.flushAll().catch((e) => this.logger.warn('final flush failed', { error: (e as Error).message }));
     await this.checkpoint(true);
     return this.o.signal.aborted ? 'signal' : this.lease.lost.signal.aborted ? 'lease-lost' : 'end';
   }
@@ -179,16 +187,16 @@ class CdcLoop {
         if (this.doneCount >= Math.max(1, this.cfg.sinker.batchSize)) await this.flush();
         return;
       case 'heartbeat':
-        if (!this.open.length && !this.done.length && (!this.candidate || this.candidate.position.order < ev.position.order)) {
+        if (!this.open.length && !this.done.length && !this.inflight && (!this.candidate || this.candidate.position.order < ev.position.order)) {
           if (ev.position.order > this.committed!.position.order) this.candidate = { position: ev.position, sourceTs: ev.sourceTs };
         }
         return;
       case 'ddl':
-        await this.flush();
+        await this.flushAll();
         await this.onDdl(ev);
         return;
       case 'truncate':
-        await this.flush();
+        await this.flushAll();
         for (const t of ev.tables) {
           if (!this.router.tableIncluded(t)) continue;
           if (!this.router.ddlIncluded(t.db, t.tb, 'truncate_table') && !this.cfg.filter.doEvents.includes('truncate')) continue;
@@ -205,16 +213,42 @@ class CdcLoop {
       this.logger.warn('transaction larger than pipeline.buffer_size: applied in pieces, not atomically', { bufferSize: this.cfg.pipeline.bufferSize });
       this.warnedGiant = true;
     }
-    await this.flush();
+    await this.flushAll();
     await this.applier.applyOrdered(this.open, this.stop);
     this.changes += this.open.length;
     this.open = [];
   }
 
+  /**
+   * Starts applying the complete transactions read so far, after the group before them has been applied
+   * (groups apply in source order, one at a time), and returns without waiting: the next group is read and
+   * routed while this one is in the target. Its position becomes the checkpoint candidate only once applied.
+   */
   private async flush(): Promise<void> {
     if (!this.done.length) return;
     const txs = this.done.splice(0);
     this.doneCount = 0;
+    await this.drain();
+    const done = this.applyGroup(txs);
+    done.catch(() => undefined); // observed by the next drain; never an unhandled rejection meanwhile
+    this.inflight = { txs: txs.length, done };
+  }
+
+  /** Waits for the group in flight (rethrowing its failure). */
+  private async drain(): Promise<void> {
+    const f = this.inflight;
+    if (!f) return;
+    this.inflight = undefined;
+    await f.done;
+  }
+
+  /** Everything read so far is applied when this resolves (before DDL, truncate, a final checkpoint). */
+  private async flushAll(): Promise<void> {
+    await this.flush();
+    await this.drain();
+  }
+
+  private async applyGroup(txs: DoneTx[]): Promise<void> {
     const changes = txs.flatMap((t) => t.changes);
     await this.applier.apply(changes, this.stop);
     const last = txs[txs.length - 1];
@@ -235,8 +269,12 @@ class CdcLoop {
     await writeCdcRecord(this.o.store, this.cfg.taskId, rec, this.fence());
     this.committed = rec;
     this.lastCheckpoint = Date.now();
-    await this.source.ack(c.position, this.stop).catch((e) => {
-      if (!this.stop.aborted) throw e;
+    // The final checkpoint of a soft stop runs after the stop signal fired: its acknowledgement gets a signal
+    // of its own (bounded), or the source would never hear of the last group applied.
+    const ackSignal = force ? deadlineSignal(Date.now() + FINAL_ACK_MS, 0, this.lease.lost.signal) : this.stop;
+    await this.source.ack(c.position, ackSignal).catch((e) => {
+      if (!ackSignal.aborted && !this.stop.aborted) throw e;
+      this.logger.warn('could not acknowledge the final position to the source; it is stored and resent on restart', { error: (e as Error).message });
     });
     this.logger.debug('position committed', { position: c.position.data });
   }
