@@ -1,0 +1,10 @@
+import type { OlapDialect } from '../stream-load/dialect.ts';
+
+/** StarRocks: primary-key tables; `__op` 0/1 in the load upserts/deletes; `partial_update` for partial rows. */
+export const STARROCKS: OlapDialect = {
+  dbType: 'starrocks',
+  title: 'StarRocks',
+  opColumn: '__op',
+  partialHeaders: { partial_update: 'true' },
+  upsertModel: 'PRIMARY',
+};
