@@ -1,4 +1,4 @@
-import type { OlapDialect } from '../stream-load/dialect.ts';
+import type { OlapDialect } from '../olap/dialect.ts';
 
 /**
  * Apache Doris: unique-key (merge-on-write) tables; the hidden `__DORIS_DELETE_SIGN__` column, named in the
@@ -10,4 +10,5 @@ export const DORIS: OlapDialect = {
   opColumn: '__DORIS_DELETE_SIGN__',
   partialHeaders: { partial_columns: 'true' },
   upsertModel: 'UNIQUE',
+  ddl: { properties: { enable_unique_key_merge_on_write: 'true' }, autoBuckets: 'AUTO', datetimePrecision: true, varbinary: false, decimalKey: true, maxVarchar: 65533 },
 };

@@ -1,4 +1,4 @@
-import type { OlapDialect } from '../stream-load/dialect.ts';
+import type { OlapDialect } from '../olap/dialect.ts';
 
 /** StarRocks: primary-key tables; `__op` 0/1 in the load upserts/deletes; `partial_update` for partial rows. */
 export const STARROCKS: OlapDialect = {
@@ -7,4 +7,5 @@ export const STARROCKS: OlapDialect = {
   opColumn: '__op',
   partialHeaders: { partial_update: 'true' },
   upsertModel: 'PRIMARY',
+  ddl: { properties: {}, autoBuckets: 'omit', datetimePrecision: false, varbinary: true, decimalKey: false, maxVarchar: 1048576 },
 };

@@ -1,6 +1,6 @@
 /**
  * What differs between StarRocks and Doris on the shared Stream Load + MySQL-protocol path. Each connector
- * folder defines its dialect; everything else in lib/connectors/stream-load is engine-neutral.
+ * folder defines its dialect; everything else in lib/connectors/olap is engine-neutral.
  */
 export interface OlapDialect {
   dbType: 'starrocks' | 'doris';
@@ -15,4 +15,19 @@ export interface OlapDialect {
   partialHeaders: Record<string, string>;
   /** The key model that makes Stream Load an upsert by key: `PRIMARY` (StarRocks) / `UNIQUE` (Doris). */
   upsertModel: 'PRIMARY' | 'UNIQUE';
+  /** Structure migration differences (olap/ddl.ts). */
+  ddl: {
+    /** Table properties every CREATE TABLE gets besides replication_num. */
+    properties: Record<string, string>;
+    /** `BUCKETS AUTO` is spelled out (Doris) or the clause is left out (StarRocks decides). */
+    autoBuckets: 'AUTO' | 'omit';
+    /** DATETIME takes a fractional-seconds precision (Doris DATETIMEV2). */
+    datetimePrecision: boolean;
+    /** Has VARBINARY (StarRocks 3.0+). */
+    varbinary: boolean;
+    /** DECIMAL can be a key column. */
+    decimalKey: boolean;
+    /** Largest VARCHAR length in bytes. */
+    maxVarchar: number;
+  };
 }
