@@ -81,7 +81,7 @@ function stringToken(c: LoadColumn, v: string, jsonTarget: boolean): string {
     case 'int':
     case 'uint':
     case 'float':
-      if (NUMBER.test(v)) return v.replace(/^(-?)\./, '$10.').replace(/\.(?=$|[eE])/, '');
+      if (NUMBER.test(v)) return numberToken(v);
       throw new ValueError(c.column, `"${v.slice(0, 40)}" cannot be stored as a number`);
     case 'bit':
       if (/^[01]+$/.test(v)) return BigInt('0b' + v).toString();
@@ -101,6 +101,14 @@ function stringToken(c: LoadColumn, v: string, jsonTarget: boolean): string {
     default:
       return JSON.stringify(v);
   }
+}
+
+/** A JSON number token from decimal text, digits untouched: `007.50` -> `7.50`, `-.5` -> `-0.5`, `1.` -> `1`. */
+export function numberToken(v: string): string {
+  const m = /^(-?)(\d*)(\.\d*)?([eE][+-]?\d+)?$/.exec(v)!;
+  const int = m[2].replace(/^0+(?=\d)/, '') || '0';
+  const frac = m[3] && m[3].length > 1 ? m[3] : '';
+  return `${m[1]}${int}${frac}${m[4] ?? ''}`;
 }
 
 /** One row as a JSON object: every column in order, then `opColumn: op` when given. */
