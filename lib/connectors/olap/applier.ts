@@ -24,10 +24,10 @@ import type { TableRef } from '../../core/table.ts';
 import type { Row } from '../../core/values.ts';
 import type { OlapDialect } from './dialect.ts';
 import { quoteTable, type OlapCatalog } from './fe-client.ts';
-import { buildBodies, rowObject, ValueError, type LoadColumn } from './json-body.ts';
+import { buildBodies, type LoadColumn } from './json-body.ts';
 import { cdcLabel } from './label.ts';
 import type { StreamLoader } from './loader.ts';
-import { valueError, type LoadTarget } from './target.ts';
+import { encodeRow, type LoadTarget } from './target.ts';
 
 export interface ApplierSetup {
   dialect: OlapDialect;
@@ -118,14 +118,7 @@ export class StreamLoadApplier implements ChangeApplier {
       }
     }
     const out: Array<{ columns: string[]; body: Buffer; headers?: Record<string, string> }> = [];
-    const encode = (cols: LoadColumn[], row: Row, i: number, opValue?: 0 | 1) => {
-      try {
-        return rowObject(cols, row, opValue === undefined ? undefined : { column: op, value: opValue });
-      } catch (e) {
-        if (e instanceof ValueError) throw valueError(t, row, i, e);
-        throw e;
-      }
-    };
+    const encode = (cols: LoadColumn[], row: Row, i: number, opValue?: 0 | 1) => encodeRow(t, cols, row, i, opValue === undefined ? undefined : { column: op, value: opValue });
     const columns = [...t.columns.map((c) => c.column), op];
     for (const b of buildBodies(mixed.length, (i) => encode(mixed[i].op === 1 ? keyCols : t.columns, mixed[i].row, i, mixed[i].op), this.s.maxBodyBytes)) {
       out.push({ columns, body: b.body });
@@ -147,14 +140,7 @@ export class StreamLoadApplier implements ChangeApplier {
     }
     const rows = changes.map((c) => c.after!);
     const columns = t.columns.map((c) => c.column);
-    return buildBodies(rows.length, (i) => {
-      try {
-        return rowObject(t.columns, rows[i]);
-      } catch (e) {
-        if (e instanceof ValueError) throw valueError(t, rows[i], i, e);
-        throw e;
-      }
-    }, this.s.maxBodyBytes).map((b) => ({ columns, body: b.body }));
+    return buildBodies(rows.length, (i) => encodeRow(t, t.columns, rows[i], i), this.s.maxBodyBytes).map((b) => ({ columns, body: b.body }));
   }
 
   async truncate(table: TableRef, signal: AbortSignal): Promise<void> {

@@ -3,7 +3,7 @@
  * Shared by the two connectors, which differ only by their {@link OlapDialect}.
  *
  * Capabilities: `replaceAll` (keyless tables: TRUNCATE + loads, not atomic, see writer.ts); CDC apply
- * (applier.ts); no DDL apply (`ddl: false`: CDC DDL events are refused by the task, as ape-dts ignores them).
+ * (applier.ts); no DDL apply (`ddl: false`: the CDC task logs DDL events as not applied, as ape-dts ignores them).
  */
 import type { Logger } from '../../core/logger.ts';
 import type { ChangeApplier, Sinker, SinkerCapabilities, TableWriter, WriteTarget } from '../../core/sinker.ts';

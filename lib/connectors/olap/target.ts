@@ -9,7 +9,7 @@ import { tableId, type TableRef } from '../../core/table.ts';
 import type { Row, Value } from '../../core/values.ts';
 import type { OlapDialect } from './dialect.ts';
 import type { KeyModel, OlapCatalog } from './fe-client.ts';
-import { ValueError, type LoadColumn } from './json-body.ts';
+import { rowObject, ValueError, type LoadColumn } from './json-body.ts';
 
 export interface LoadTarget {
   table: TableRef;
@@ -64,4 +64,14 @@ export function valueError(t: LoadTarget, row: Row, index: number, e: ValueError
     cause: e,
     details: { table: t.id, column: e.column },
   });
+}
+
+/** `rowObject` for row `index` of a batch, a ValueError turned into IN001 naming table, column and key. */
+export function encodeRow(t: LoadTarget, cols: LoadColumn[], row: Row, index: number, op?: { column: string; value: 0 | 1 }): string {
+  try {
+    return rowObject(cols, row, op);
+  } catch (e) {
+    if (e instanceof ValueError) throw valueError(t, row, index, e);
+    throw e;
+  }
 }

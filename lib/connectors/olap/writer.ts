@@ -16,10 +16,10 @@ import type { TableWriter } from '../../core/sinker.ts';
 import type { Row } from '../../core/values.ts';
 import type { OlapCatalog } from './fe-client.ts';
 import { quoteTable } from './fe-client.ts';
-import { buildBodies, rowObject, ValueError, type Body } from './json-body.ts';
+import { buildBodies, type Body } from './json-body.ts';
 import { snapshotLabel } from './label.ts';
 import type { StreamLoader } from './loader.ts';
-import { valueError, type LoadTarget } from './target.ts';
+import { encodeRow, type LoadTarget } from './target.ts';
 
 export interface WriterSetup {
   target: LoadTarget;
@@ -35,18 +35,7 @@ export class StreamLoadTableWriter implements TableWriter {
   /** The batch as bodies; IN001 for the first value that cannot travel. */
   bodies(rows: Row[]): Body[] {
     const t = this.s.target;
-    return buildBodies(
-      rows.length,
-      (i) => {
-        try {
-          return rowObject(t.columns, rows[i]);
-        } catch (e) {
-          if (e instanceof ValueError) throw valueError(t, rows[i], i, e);
-          throw e;
-        }
-      },
-      this.s.maxBodyBytes,
-    );
+    return buildBodies(rows.length, (i) => encodeRow(t, t.columns, rows[i], i), this.s.maxBodyBytes);
   }
 
   async write(rows: Row[], signal: AbortSignal): Promise<void> {
