@@ -8,6 +8,7 @@
  * | Status Label Already Exists, job FINISHED/VISIBLE/COMMITTED (or unnamed) | done: an earlier try of this very body committed |
  * | Status Label Already Exists, job RUNNING/PREPARE   | ST001 retryable (the earlier try is still running)   |
  * | HTTP 401/403, or a message about access/password   | AU001                                               |
+ * | Fail naming a missing privilege                    | PR001                                               |
  * | Status Fail with ErrorURL (rows filtered)          | IN001 naming the table and the first error line      |
  * | Status Fail naming an unknown table/database       | MD001                                               |
  * | any other Fail, HTTP 5xx, unreadable answer        | ST001 retryable                                      |
@@ -41,6 +42,7 @@ export type LoadOutcome =
   | { kind: 'error'; error: FerryError };
 
 const AUTH = /access denied|authenticat|password|not authori[sz]ed|unauthori[sz]ed/i;
+const PRIVILEGE = /privilege/i;
 const MISSING = /unknown (table|database)|(table|database) .* (does not|doesn't|not) exist|not found table|table not found/i;
 const DONE_JOB = new Set(['FINISHED', 'VISIBLE', 'COMMITTED']);
 
@@ -80,6 +82,7 @@ export function classifyAnswer(a: HttpAnswer, table: string): LoadOutcome {
     default:
       break;
   }
+  if (PRIVILEGE.test(msg)) return { kind: 'error', error: new FerryError('PR001', `${where}: ${msg}`, { details: { table } }) };
   if (AUTH.test(msg)) return { kind: 'error', error: new FerryError('AU001', `${where}: credentials refused (${msg})`, { details: { table } }) };
   if (res.ErrorURL) return { kind: 'rejected', result: res, errorUrl: res.ErrorURL };
   if (MISSING.test(msg)) return { kind: 'error', error: new FerryError('MD001', `${where}: ${msg}`, { details: { table } }) };
