@@ -9,6 +9,9 @@ import type { EndpointConfig } from '../config/types.ts';
 const loaders: Record<string, () => Promise<ConnectorDefinition<EndpointConfig>>> = {
   mysql: async () => (await import('./mysql/index.ts')).mysqlConnector,
   pg: async () => (await import('./pg/index.ts')).pgConnector,
+  starrocks: async () => (await import('./starrocks/index.ts')).starrocksConnector,
+  doris: async () => (await import('./doris/index.ts')).dorisConnector,
+  tidb: async () => (await import('./tidb/index.ts')).tidbConnector,
 };
 
 /** Loads the connector for `dbType`; CF001 naming `configKey` when there is none. */
