@@ -116,6 +116,7 @@ export async function startS3(): Promise<S3StandIn> {
   const proxy = createServer((req, res) => {
     const path = decodeURIComponent((req.url ?? '/').split('?')[0]);
     const m = /^\/([^/]+)\/(.+)$/.exec(path);
+    if (req.method === 'GET' && /[?&]list-type=2(&|$)/.test(req.url ?? '')) return void listV2AsV1(req, res, upstreamPort);
     if (!m) return void forward(req, res);
     const [, bucket, key] = m;
     void serialised(`${bucket}/${key}`, async () => {
@@ -159,3 +160,47 @@ export async function startS3(): Promise<S3StandIn> {
     },
   };
 }
+
+/**
+ * ListObjectsV2 for s3rver: its V2 continuation tokens are DES-encrypted, which Node 20's OpenSSL 3 refuses,
+ * so any truncated V2 listing is a 500 there. The proxy asks s3rver for the equivalent V1 listing (marker =
+ * the last key seen, carried in our own continuation token) and answers in V2 form. The rewritten query no
+ * longer matches the client's signature, so this one request goes upstream unsigned (s3rver lets anonymous
+ * requests through); a request that came without an Authorization header at all is refused here.
+ */
+function listV2AsV1(req: IncomingMessage, res: ServerResponse, upstreamPort: number): void {
+  const url = new URL(req.url ?? '/', 'http://proxy');
+  if (!req.headers.authorization) {
+    res.writeHead(403, { 'content-type': 'application/xml' }).end('<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>');
+    return;
+  }
+  const q = new URLSearchParams();
+  for (const k of ['prefix', 'max-keys', 'delimiter']) if (url.searchParams.has(k)) q.set(k, url.searchParams.get(k)!);
+  const token = url.searchParams.get('continuation-token');
+  const marker = token ? Buffer.from(token, 'base64url').toString('utf8') : url.searchParams.get('start-after');
+  if (marker) q.set('marker', marker);
+  const headers = { ...req.headers };
+  delete headers.authorization;
+  const up = request({ host: '127.0.0.1', port: upstreamPort, method: 'GET', path: `${url.pathname}?${q}`, headers }, (ur) => {
+    let body = '';
+    ur.setEncoding('utf8');
+    ur.on('data', (d) => (body += d));
+    ur.on('end', () => {
+      if (ur.statusCode === 200) {
+        const keys = [...body.matchAll(/<Key>([^<]*)<\/Key>/g)].map((k) => k[1]);
+        const truncated = /<IsTruncated>true<\/IsTruncated>/.test(body) && keys.length > 0;
+        const last = keys.length ? decodeXml(keys[keys.length - 1]) : '';
+        const extra = `<KeyCount>${keys.length}</KeyCount>${truncated ? `<NextContinuationToken>${Buffer.from(last).toString('base64url')}</NextContinuationToken>` : ''}`;
+        body = body.replace('</ListBucketResult>', `${extra}</ListBucketResult>`);
+      }
+      const h = { ...ur.headers };
+      delete h['content-length'];
+      res.writeHead(ur.statusCode ?? 502, h).end(body);
+    });
+  });
+  up.on('error', (e) => res.writeHead(502).end(String(e)));
+  up.end();
+}
+
+const decodeXml = (s: string): string =>
+  s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&#(\d+);/g, (_, n) => String.fromCodePoint(Number(n))).replace(/&amp;/g, '&');
