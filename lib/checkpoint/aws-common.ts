@@ -1,4 +1,5 @@
 import { FerryError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
 import { abortError } from '../core/signal.ts';
 
 /**
@@ -111,4 +112,21 @@ const LONE_SURROGATE = /\p{Cs}/u;
 export function checkKeyText(key: string, what = 'key'): void {
   if (key === '') throw new FerryError('RT002', `checkpoint: ${what}s must not be empty`);
   if (LONE_SURROGATE.test(key)) throw new FerryError('RT002', `checkpoint: ${what} ${JSON.stringify(key)} holds a lone surrogate (not valid UTF-8)`);
+}
+
+/** `call` runs one SDK request and maps its failure; `failure` maps (and debug-logs) one already caught. */
+export function awsCalls(where: Pick<AwsFailureContext, 'store' | 'resourceKey' | 'endpoint'>, logger: Logger) {
+  const failure = (e: unknown, op: string, key: string, signal: AbortSignal | undefined): FerryError => {
+    const err = awsFailure(e, { ...where, op, key, signal });
+    logger.debug('checkpoint store call failed', { store: where.store, op, key, code: err.code, retryable: err.retryable });
+    return err;
+  };
+  const call = async <R>(op: string, key: string, signal: AbortSignal | undefined, send: () => Promise<R>): Promise<R> => {
+    try {
+      return await send();
+    } catch (e) {
+      throw failure(e, op, key, signal);
+    }
+  };
+  return { call, failure };
 }

@@ -5,7 +5,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { FerryError } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
-import { awsFailure, clientConfig, type AwsStoreConnection } from './aws-common.ts';
+import { awsCalls, clientConfig, type AwsStoreConnection } from './aws-common.ts';
 import { ConditionalCheckpointStore, newVersion, serialiseValue, type CasBackend, type Expect, type Stored } from './conditional-store.ts';
 import { DynamoLayout, partitionOf } from './dynamodb-keys.ts';
 import { itemRecordSchema, leaseStateSchema, type ItemRecord, type LeaseState } from './records.ts';
@@ -42,15 +42,17 @@ class DynamoBackend implements CasBackend {
   private readonly table: string;
   /** Partitions whose directory marker this process has written (markers are idempotent and never removed). */
   private readonly knownPartitions = new Set<string>();
+  private readonly aws: ReturnType<typeof awsCalls>;
 
-  constructor(private readonly o: DynamoDbStoreOptions, private readonly logger: Logger) {
+  constructor(private readonly o: DynamoDbStoreOptions, logger: Logger) {
+    this.aws = awsCalls({ store: `DynamoDB table ${o.table}`, resourceKey: 'checkpoint.table', endpoint: o.endpoint }, logger);
     this.client = new DynamoDBClient(clientConfig(o));
     this.layout = new DynamoLayout(o.prefix ?? '');
     this.table = o.table;
   }
 
   async getItem(key: string, signal?: AbortSignal): Promise<Stored<ItemRecord> | undefined> {
-    const r = await this.call('get', key, signal, () => this.client.send(new GetItemCommand({ TableName: this.table, Key: keyAttrs(this.layout.item(key)), ConsistentRead: true }), { abortSignal: signal }));
+    const r = await this.aws.call('get', key, signal, () => this.client.send(new GetItemCommand({ TableName: this.table, Key: keyAttrs(this.layout.item(key)), ConsistentRead: true }), { abortSignal: signal }));
     return r.Item && decodeItem(r.Item, key);
   }
 
@@ -108,7 +110,7 @@ class DynamoBackend implements CasBackend {
   }
 
   async getLease(name: string, signal?: AbortSignal): Promise<Stored<LeaseState> | undefined> {
-    const r = await this.call('get lease', name, signal, () => this.client.send(new GetItemCommand({ TableName: this.table, Key: keyAttrs(this.layout.lease(name)), ConsistentRead: true }), { abortSignal: signal }));
+    const r = await this.aws.call('get lease', name, signal, () => this.client.send(new GetItemCommand({ TableName: this.table, Key: keyAttrs(this.layout.lease(name)), ConsistentRead: true }), { abortSignal: signal }));
     if (!r.Item) return undefined;
     const state = leaseStateSchema.safeParse({ owner: r.Item.owner?.S ?? null, epoch: Number(r.Item.epoch?.N), expiresAt: Number(r.Item.exp?.N) });
     if (!state.success || !r.Item.ver?.S) throw new FerryError('CP003', `checkpoint: lease record "${name}" in table ${this.table} has an unexpected shape`, { details: { lease: name } });
@@ -135,7 +137,7 @@ class DynamoBackend implements CasBackend {
   private async ensurePartition(key: string, signal?: AbortSignal): Promise<void> {
     const p = partitionOf(key);
     if (p === '' || this.knownPartitions.has(p)) return;
-    await this.call('put directory marker', key, signal, () =>
+    await this.aws.call('put directory marker', key, signal, () =>
       this.client.send(new PutItemCommand({ TableName: this.table, Item: keyAttrs(this.layout.directory(p)) }), { abortSignal: signal }),
     );
     this.knownPartitions.add(p);
@@ -153,7 +155,7 @@ class DynamoBackend implements CasBackend {
         ...(this.o.pageSize ? { Limit: this.o.pageSize } : {}),
         ...(start ? { ExclusiveStartKey: start } : {}),
       };
-      const page = await this.call('list', skPrefix, signal, () => this.client.send(new QueryCommand(input), { abortSignal: signal }));
+      const page = await this.aws.call('list', skPrefix, signal, () => this.client.send(new QueryCommand(input), { abortSignal: signal }));
       for (const item of page.Items ?? []) yield item;
       start = page.LastEvaluatedKey;
     } while (start);
@@ -166,23 +168,11 @@ class DynamoBackend implements CasBackend {
       return ok;
     } catch (e) {
       if (e instanceof ConditionalCheckFailedException || (e as Error).name === 'ConditionalCheckFailedException') return null;
-      throw this.failure(e, op, key, signal);
+      throw this.aws.failure(e, op, key, signal);
     }
   }
 
-  private async call<R>(op: string, key: string, signal: AbortSignal | undefined, send: () => Promise<R>): Promise<R> {
-    try {
-      return await send();
-    } catch (e) {
-      throw this.failure(e, op, key, signal);
-    }
-  }
 
-  private failure(e: unknown, op: string, key: string, signal: AbortSignal | undefined): FerryError {
-    const err = awsFailure(e, { store: `DynamoDB table ${this.table}`, resourceKey: 'checkpoint.table', endpoint: this.o.endpoint, op, key, signal });
-    this.logger.debug('dynamodb call failed', { op, key, code: err.code, retryable: err.retryable });
-    return err;
-  }
 }
 
 const keyAttrs = (k: { pk: string; sk: string }): Attrs => ({ pk: { S: k.pk }, sk: { S: k.sk } });

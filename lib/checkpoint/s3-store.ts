@@ -1,7 +1,7 @@
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { FerryError } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
-import { awsFailure, clientConfig, type AwsStoreConnection } from './aws-common.ts';
+import { awsCalls, clientConfig, type AwsStoreConnection } from './aws-common.ts';
 import { ConditionalCheckpointStore, newVersion, serialiseValue, type CasBackend, type Expect, type Stored } from './conditional-store.ts';
 import { itemRecordSchema, leaseStateSchema, type ItemRecord, type LeaseState } from './records.ts';
 import { S3Layout } from './s3-keys.ts';
@@ -37,8 +37,10 @@ class S3Backend implements CasBackend {
   readonly kind = 's3';
   private readonly client: S3Client;
   private readonly layout: S3Layout;
+  private readonly aws: ReturnType<typeof awsCalls>;
 
-  constructor(private readonly o: S3StoreOptions, private readonly logger: Logger) {
+  constructor(private readonly o: S3StoreOptions, logger: Logger) {
+    this.aws = awsCalls({ store: `S3 bucket ${o.bucket}`, resourceKey: 'checkpoint.bucket', endpoint: o.endpoint }, logger);
     this.client = new S3Client({ ...clientConfig(o), forcePathStyle: o.forcePathStyle ?? false });
     this.layout = new S3Layout(o.prefix ?? '');
   }
@@ -51,7 +53,7 @@ class S3Backend implements CasBackend {
     const names: string[] = [];
     let token: string | undefined;
     do {
-      const page = await this.call('list', prefix, signal, () =>
+      const page = await this.aws.call('list', prefix, signal, () =>
         this.client.send(new ListObjectsV2Command({
           Bucket: this.o.bucket, Prefix: this.layout.listPrefix(prefix), ContinuationToken: token,
           ...(this.o.pageSize ? { MaxKeys: this.o.pageSize } : {}),
@@ -79,7 +81,7 @@ class S3Backend implements CasBackend {
       return true;
     } catch (e) {
       if (expect !== undefined && isPreconditionFailure(e)) return false;
-      throw this.failure(e, 'delete', key, signal);
+      throw this.aws.failure(e, 'delete', key, signal);
     }
   }
 
@@ -109,7 +111,7 @@ class S3Backend implements CasBackend {
       etag = r.ETag;
     } catch (e) {
       if (isNotFound(e)) return undefined;
-      throw this.failure(e, 'get', key, signal);
+      throw this.aws.failure(e, 'get', key, signal);
     }
     let parsed: unknown;
     try {
@@ -135,23 +137,11 @@ class S3Backend implements CasBackend {
       return r.ETag;
     } catch (e) {
       if (expect !== undefined && isPreconditionFailure(e)) return null;
-      throw this.failure(e, 'put', key, signal);
+      throw this.aws.failure(e, 'put', key, signal);
     }
   }
 
-  private async call<R>(op: string, key: string, signal: AbortSignal | undefined, send: () => Promise<R>): Promise<R> {
-    try {
-      return await send();
-    } catch (e) {
-      throw this.failure(e, op, key, signal);
-    }
-  }
 
-  private failure(e: unknown, op: string, key: string, signal: AbortSignal | undefined): FerryError {
-    const err = awsFailure(e, { store: `S3 bucket ${this.o.bucket}`, resourceKey: 'checkpoint.bucket', endpoint: this.o.endpoint, op, key, signal });
-    this.logger.debug('s3 call failed', { op, key, code: err.code, retryable: err.retryable });
-    return err;
-  }
 }
 
 const status = (e: unknown): number | undefined => (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
