@@ -20,8 +20,16 @@ const loaders: Record<CheckpointConfig['store'], StoreLoader | undefined> = {
     const { FileCheckpointStore } = await import('./file-store.ts');
     return FileCheckpointStore.open({ dir: cfg.dir, logger: ctx.logger });
   },
-  dynamodb: undefined,
-  s3: undefined,
+  dynamodb: async (cfg, ctx) => {
+    const { openDynamoDbStore } = await import('./dynamodb-store.ts');
+    return openDynamoDbStore({ table: cfg.table!, prefix: cfg.prefix, region: cfg.region, endpoint: cfg.endpoint, logger: ctx.logger });
+  },
+  s3: async (cfg, ctx) => {
+    const { openS3Store } = await import('./s3-store.ts');
+    return openS3Store({
+      bucket: cfg.bucket!, prefix: cfg.prefix, region: cfg.region, endpoint: cfg.endpoint, forcePathStyle: cfg.forcePathStyle, logger: ctx.logger,
+    });
+  },
 };
 
 /**

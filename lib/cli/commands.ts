@@ -4,6 +4,7 @@ import { ensurePlan, loadPlan, readPlan } from '../plan/planner.ts';
 import { planKey } from '../checkpoint/keys.ts';
 import { readCdcRecord } from '../task/cdc-position.ts';
 import { runChunk } from '../task/chunk-runner.ts';
+import { runWorker } from '../task/chunk-worker.ts';
 import { TaskResources } from '../task/resources.ts';
 import { runCdc } from '../task/cdc-task.ts';
 import { runSnapshotAndCdc } from '../task/handover.ts';
@@ -104,6 +105,28 @@ export async function chunkCommand(configPath: string, chunkId: string, flags: C
     return 0;
   } finally {
     await resources.close();
+    await ctx.store.close();
+  }
+}
+
+/**
+ * `ferry worker <config>`: one of any number of processes (machines, containers) sharing a DynamoDB or S3
+ * checkpoint store; claims chunks of the stored plan until every chunk is done. Exit 0 when all are done,
+ * 130 when stopped by a signal (its chunk's progress saved, its claim released).
+ */
+export async function workerCommand(configPath: string, flags: CommonFlags & { slots?: string; claimTtl?: string; json?: boolean }): Promise<number> {
+  const ctx = await openContext(configPath, { ...flags, progress: false });
+  const stop = stopOnSignals(ctx.logger);
+  try {
+    if (ctx.store.kind === 'file') ctx.logger.warn('ferry worker with the file store: only processes on this host share it; use dynamodb or s3 across machines');
+    const slots = flags.slots === undefined ? 1 : Number(flags.slots);
+    if (!Number.isInteger(slots) || slots < 1) throw new FerryError('CF001', `--slots: expected a positive integer, got ${JSON.stringify(flags.slots)}`);
+    const claimTtlMs = flags.claimTtl === undefined ? leaseTtlFromEnv() : Number(flags.claimTtl) * 1000;
+    if (!Number.isFinite(claimTtlMs) || claimTtlMs < 1000) throw new FerryError('CF001', `--claim-ttl: expected at least 1 second, got ${JSON.stringify(flags.claimTtl)}`);
+    const r = await runWorker(ctx.cfg, { store: ctx.store, logger: ctx.logger, signal: stop.signal, slots, claimTtlMs });
+    out(flags.json ? JSON.stringify(r) : `task ${r.taskId}: worker ${r.worker} ${r.status}: ran ${r.chunksRun} chunks, ${r.rows} rows, lost ${r.claimsLost} claims`);
+    return r.status === 'done' ? 0 : 130;
+  } finally {
     await ctx.store.close();
   }
 }

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { asFerryError } from '../core/errors.ts';
-import { chunkCommand, planCommand, runCommand, statusCommand } from './commands.ts';
+import { chunkCommand, planCommand, runCommand, statusCommand, workerCommand } from './commands.ts';
 
 /**
  * The `ferry` CLI. Every command prints its result on stdout, logs JSON lines on stderr (or runtime.log_dir),
@@ -40,6 +40,15 @@ export async function main(argv: string[]): Promise<number> {
     .option('--deadline-ms <ms>', 'stop cleanly after this many ms and report partial')
     .action(async (config, chunkId, o) => {
       code = await chunkCommand(config, chunkId, { ...flags(), ...o });
+    });
+  program
+    .command('worker <config>')
+    .description('one of N processes sharing a dynamodb/s3 [checkpoint] store: claim chunks of the plan until all are done')
+    .option('--slots <n>', 'chunks this process copies at once (default 1)')
+    .option('--claim-ttl <seconds>', 'a dead worker\'s chunk is claimed again this long after its last renewal (default FERRY_LEASE_TTL_SECS or 30)')
+    .option('--json', 'print the summary as JSON')
+    .action(async (config, o) => {
+      code = await workerCommand(config, { ...flags(), ...o });
     });
   program
     .command('status <config>')

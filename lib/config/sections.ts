@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { CheckpointConfig, ParallelizerConfig, PipelineConfig, TaskConfig } from './types.ts';
-import { contradiction, int, missing, oneOf, readSection, text, type Field } from './fields.ts';
+import { bool, contradiction, int, missing, oneOf, readSection, text, type Field } from './fields.ts';
 
 /** ape-dts defaults (task_config.rs load_pipeline_config / load_parallelizer_config / load_runtime_config). */
 export const PIPELINE_DEFAULTS = { bufferSize: 16000, bufferMemoryMb: 0, checkpointIntervalSecs: 10 } as const;
@@ -41,6 +41,7 @@ export const CHECKPOINT_FIELDS = {
   prefix: text('a key prefix'),
   region: text('an AWS region'),
   endpoint: text('an endpoint URL'),
+  force_path_style: bool(),
 };
 
 /** [pipeline]: buffer_size 16000, buffer_memory_mb 0 (no byte bound, as ape-dts), checkpoint_interval_secs 10. */
@@ -78,7 +79,7 @@ export function buildRuntime(raw: Record<string, unknown>, baseDir?: string): { 
 export const readTaskId = (raw: Record<string, unknown>): string | undefined => readSection('global', GLOBAL_FIELDS, raw).task_id;
 
 /** Which store each store-specific key belongs to: setting it for another store is a contradiction. */
-const OWNER: Record<string, CheckpointConfig['store']> = { dir: 'file', table: 'dynamodb', bucket: 's3' };
+const OWNER: Record<string, CheckpointConfig['store']> = { dir: 'file', table: 'dynamodb', bucket: 's3', force_path_style: 's3' };
 
 /**
  * [checkpoint] (ferry's own section): store file (default), dynamodb (table required) or s3 (bucket
@@ -101,5 +102,6 @@ export function buildCheckpoint(raw: Record<string, unknown>, taskId: string, ba
   const dir = f.dir ?? `./.ferry/${taskId}`;
   const out: CheckpointConfig = { store, dir: store === 'file' && baseDir ? resolve(baseDir, dir) : dir };
   for (const k of ['table', 'bucket', 'prefix', 'region', 'endpoint'] as const) if (f[k] !== undefined) out[k] = f[k];
+  if (f.force_path_style !== undefined) out.forcePathStyle = f.force_path_style;
   return out;
 }

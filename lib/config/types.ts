@@ -85,6 +85,8 @@ export interface CheckpointConfig {
   prefix?: string;
   region?: string;
   endpoint?: string;
+  /** s3 store: path-style requests (`http://host/bucket/key`), for S3 stand-ins such as MinIO or s3rver. */
+  forcePathStyle?: boolean;
 }
 
 export interface TaskConfig {

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { CheckpointStore, Logger, Row, TableMeta, ColumnMeta, KeyTuple, RowBatch, TableWriter } from '../core/index.ts';
+import type { CheckpointStore, Fence, Logger, Row, TableMeta, ColumnMeta, KeyTuple, RowBatch, TableWriter } from '../core/index.ts';
 import { FerryError, isFerryError } from '../core/errors.ts';
 import { isAbort } from '../core/signal.ts';
 import { decodeKey, encodeKey } from '../core/values.ts';
@@ -27,6 +27,11 @@ export interface ChunkRunOptions {
   hardSignal?: AbortSignal;
   onRows?: (table: PlannedTable, rows: number) => void;
   worker?: string;
+  /**
+   * The chunk's claim (`ferry worker`): every progress write is fenced with it, and the progress record is
+   * stamped with it before copying, so once this run has started, a worker whose claim lapsed gets CP002.
+   */
+  fence?: Fence;
 }
 
 export interface ChunkDeps {
@@ -53,8 +58,8 @@ export async function runChunk(deps: ChunkDeps, plan: TaskPlan, chunkId: string,
   const table = plan.tables.find((t) => t.source.db === chunk.table.db && t.source.tb === chunk.table.tb);
   if (!table) throw new FerryError('RT002', `plan of task ${plan.taskId} has chunk ${chunkId} without its table`);
   const log = deps.logger.child({ chunk: chunkId, table: `${table.source.db}.${table.source.tb}` });
-  const progress = new ProgressRecord(deps.store, chunkKey(plan.taskId, chunkId), o.worker ?? `${process.pid}@${hostname()}`, o.hardSignal);
-  const prior = await progress.load();
+  const progress = new ProgressRecord(deps.store, chunkKey(plan.taskId, chunkId), o.worker ?? `${process.pid}@${hostname()}`, o.hardSignal, o.fence);
+  const prior = o.fence ? await progress.claim() : await progress.load();
   if (prior?.status === 'done') return { chunkId, status: 'skipped', rows: 0, totalRows: prior.rows };
 
   const meta = await sourceMeta(deps, table);
@@ -210,7 +215,26 @@ function renameRows(rows: Row[], table: PlannedTable): Row[] {
  */
 class ProgressRecord {
   private version: string | null | undefined;
-  constructor(private store: CheckpointStore, private key: string, private worker: string, private signal?: AbortSignal) {}
+  constructor(private store: CheckpointStore, private key: string, private worker: string, private signal?: AbortSignal, private fence?: Fence) {}
+
+  /**
+   * Loads the progress and rewrites it unchanged under our fence (compare-and-swap, retried until it lands),
+   * so the item carries our epoch before we copy: a writer with an older claim can no longer land on it.
+   */
+  async claim(): Promise<ChunkProgress | undefined> {
+    for (let attempt = 0; attempt < 30; attempt++) {
+      const current = await this.load();
+      if (current?.status === 'done') return current;
+      const stamp: ChunkProgress = { status: 'running', lastKey: current?.lastKey ?? null, rows: current?.rows ?? 0, updatedAt: new Date().toISOString(), worker: this.worker };
+      try {
+        this.version = await this.store.put(this.key, stamp, { expectedVersion: this.version ?? null, fence: this.fence, signal: this.signal });
+        return current;
+      } catch (e) {
+        if (!(isFerryError(e) && e.code === 'CP001')) throw e;
+      }
+    }
+    throw new FerryError('CP001', `progress record ${this.key}: too many concurrent writers`);
+  }
 
   async load(): Promise<ChunkProgress | undefined> {
     const got = await this.store.get(this.key, this.signal);
@@ -225,7 +249,7 @@ class ProgressRecord {
     const value: ChunkProgress = { ...p, updatedAt: new Date().toISOString(), worker: this.worker };
     for (let attempt = 0; attempt < 30; attempt++) {
       try {
-        this.version = await this.store.put(this.key, value, { expectedVersion: this.version ?? null, signal: this.signal });
+        this.version = await this.store.put(this.key, value, { expectedVersion: this.version ?? null, fence: this.fence, signal: this.signal });
         return;
       } catch (e) {
         if (!(isFerryError(e) && e.code === 'CP001')) throw e;

@@ -22,11 +22,25 @@ describe('createCheckpointStore', () => {
     }
   });
 
-  it('dynamodb and s3 are known but not built yet: CF001 naming checkpoint.store', async () => {
-    for (const store of ['dynamodb', 's3'] as const) {
-      const err = await rejectsWith(createCheckpointStore({ store, dir: '.', table: 't', bucket: 'b' }, { logger: silentLogger }), 'CF001');
-      assert.match(err.message, new RegExp(`^checkpoint\\.store: "${store}" is not yet implemented \\(available: file\\)`));
-      assert.equal(err.details.key, 'checkpoint.store');
+  it('builds dynamodb and s3 stores lazily, without a network call until used', async () => {
+    const dynamo = await createCheckpointStore({ store: 'dynamodb', dir: '.', table: 't', region: 'eu-west-1' }, { logger: silentLogger });
+    assert.equal(dynamo.kind, 'dynamodb');
+    await dynamo.close();
+    const s3 = await createCheckpointStore({ store: 's3', dir: '.', bucket: 'b', region: 'eu-west-1', forcePathStyle: true }, { logger: silentLogger });
+    assert.equal(s3.kind, 's3');
+    await s3.close();
+  });
+
+  it('an AWS store without any region is CF002 naming checkpoint.region', async () => {
+    const saved = { r: process.env.AWS_REGION, d: process.env.AWS_DEFAULT_REGION };
+    delete process.env.AWS_REGION;
+    delete process.env.AWS_DEFAULT_REGION;
+    try {
+      const err = await rejectsWith(createCheckpointStore({ store: 'dynamodb', dir: '.', table: 't' }, { logger: silentLogger }), 'CF002');
+      assert.equal(err.details.key, 'checkpoint.region');
+    } finally {
+      if (saved.r !== undefined) process.env.AWS_REGION = saved.r;
+      if (saved.d !== undefined) process.env.AWS_DEFAULT_REGION = saved.d;
     }
   });
 
@@ -38,6 +52,6 @@ describe('createCheckpointStore', () => {
   });
 
   it('lists the kinds that can be built', () => {
-    assert.deepEqual(registeredCheckpointStores(), ['file']);
+    assert.deepEqual(registeredCheckpointStores(), ['file', 'dynamodb', 's3']);
   });
 });
