@@ -56,7 +56,8 @@ export function parseMysqlDefault(raw: string | null, extra: string, mariadb: bo
   return { kind: 'expression', text: raw };
 }
 
-const rule = (r: string | null | undefined): string | undefined => (r ? r.toUpperCase() : undefined);
+// RESTRICT and NO ACTION are the same rule in MySQL (checked at once); NO ACTION is the portable spelling.
+const rule = (r: string | null | undefined): string | undefined => (r ? (r.toUpperCase() === 'RESTRICT' ? 'NO ACTION' : r.toUpperCase()) : undefined);
 
 export class MysqlStructReader implements StructReader {
   constructor(
