@@ -7,7 +7,8 @@
  * plugs in through its registered createStructReader / createStructWriter: nothing here knows an engine.
  */
 import type { DdlPlan, DdlStatement, SchemaModel, StructFlag, StructPhase, StructWriter } from '../core/struct.ts';
-import { FerryError, asFerryError } from '../core/errors.ts';
+import { FerryError, asFerryError, isFerryError } from '../core/errors.ts';
+import type { TableRef } from '../core/table.ts';
 import type { Logger } from '../core/logger.ts';
 import type { TaskConfig } from '../config/types.ts';
 import { createFilter } from '../pipeline/filter.ts';
@@ -82,6 +83,23 @@ export function planModel(writer: StructWriter, model: SchemaModel, policy: 'int
   return out;
 }
 
+/**
+ * Writers name objects by their target (routed) names; an MD002 also names the source column, which is the
+ * one the user can look up.
+ */
+function withSourceNames<T>(fn: () => T, model: SchemaModel, sourceOf: Map<string, TableRef>): T {
+  try {
+    return fn();
+  } catch (e) {
+    const object = isFerryError(e) ? e.details.object : undefined;
+    const t = typeof object === 'string' ? model.tables.find((x) => object.startsWith(`${x.db}.${x.tb}.`)) : undefined;
+    const src = t && sourceOf.get(JSON.stringify([t.db, t.tb]));
+    if (!isFerryError(e) || !t || !src || (src.db === t.db && src.tb === t.tb)) throw e;
+    const column = (object as string).slice(`${t.db}.${t.tb}.`.length);
+    throw new FerryError(e.code, `source ${src.db}.${src.tb}.${column} -> ${e.message}`, { cause: e.cause, details: { ...e.details, source: `${src.db}.${src.tb}.${column}` } });
+  }
+}
+
 /** Runs (or, with `dryRun`, only plans) the struct task of `cfg`. Throws the first failure under `interrupt`. */
 export async function runStruct(cfg: TaskConfig, opts: StructOptions): Promise<StructSummary> {
   const signal = opts.signal ?? new AbortController().signal;
@@ -90,9 +108,9 @@ export async function runStruct(cfg: TaskConfig, opts: StructOptions): Promise<S
   const policy = cfg.sinker.conflictPolicy;
   const failed: StructFailure[] = [];
   try {
-    const { model } = await readRoutedModel(cfg, res, logger, signal);
+    const { model, sourceOf } = await readRoutedModel(cfg, res, logger, signal);
     const writer = await res.structWriter();
-    const plan = planModel(writer, model, policy, failed);
+    const plan = withSourceNames(() => planModel(writer, model, policy, failed), model, sourceOf);
     const phases = opts.phases ?? phasesFor(cfg.filter.doStructures);
     const statements = plan.statements.filter((s) => phases.has(s.phase)).sort((a, b) => phaseRank(a.phase) - phaseRank(b.phase));
     for (const f of plan.flags) logger.warn('structure conversion flagged', { ...f });
