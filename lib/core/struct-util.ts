@@ -34,6 +34,37 @@ export class PlanBuilder {
   }
 }
 
+/** How an engine spells names, for the statements every SQL engine writes alike. */
+export interface SqlNames {
+  ident(name: string): string;
+  table(t: { db: string; tb: string }): string;
+}
+
+/**
+ * CHECK constraints (constraint phase) and foreign keys (foreign_key phase) of `t` in standard SQL
+ * (`ALTER TABLE .. ADD CONSTRAINT ..`). Between unlike engines a CHECK is carried only when
+ * {@link portableExpression} can re-quote it; otherwise it is flagged.
+ */
+export function addConstraints(t: StructTable, like: boolean, plan: PlanBuilder, q: SqlNames): void {
+  const cols = new Set(t.columns.map((c) => c.name));
+  for (const ck of t.checks) {
+    const expr = like ? ck.expression : portableExpression(ck.expression, q.ident, cols);
+    if (expr === undefined) {
+      plan.flag(`${t.db}.${t.tb}.${ck.name}`, `CHECK ${ck.expression}`, '(not created)', 'check expression is engine-specific');
+      continue;
+    }
+    plan.add('constraint', 'check', [t.db, t.tb, ck.name], `ALTER TABLE ${q.table(t)} ADD CONSTRAINT ${q.ident(ck.name)} CHECK (${expr})`);
+  }
+  for (const fk of t.foreignKeys) {
+    const rule = (what: string, r?: string) => (r && r !== 'NO ACTION' ? ` ON ${what} ${r}` : '');
+    plan.add(
+      'foreign_key', 'foreign_key', [t.db, t.tb, fk.name],
+      `ALTER TABLE ${q.table(t)} ADD CONSTRAINT ${q.ident(fk.name)} FOREIGN KEY (${fk.columns.map(q.ident).join(', ')})` +
+        ` REFERENCES ${q.table({ db: fk.refDb, tb: fk.refTb })} (${fk.refColumns.map(q.ident).join(', ')})${rule('DELETE', fk.onDelete)}${rule('UPDATE', fk.onUpdate)}`,
+    );
+  }
+}
+
 const SAFE_TOKEN = /\s+|<>|!=|<=|>=|[=<>+\-*/%(),]|\d+(?:\.\d+)?|'(?:[^'\\]|'')*'|`(?:[^`]|``)+`|"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_]*/y;
 const SAFE_WORDS = new Set(['and', 'or', 'not', 'in', 'is', 'null', 'between', 'like', 'true', 'false']);
 

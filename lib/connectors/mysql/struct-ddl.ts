@@ -7,7 +7,7 @@
  * have no MySQL counterpart: flagged, not created.
  */
 import type { DdlPlan, SchemaModel, StructColumn, StructIndex, StructTable } from '../../core/struct.ts';
-import { PlanBuilder, ownedSequence, portableExpression } from '../../core/struct-util.ts';
+import { PlanBuilder, addConstraints, ownedSequence } from '../../core/struct-util.ts';
 import { quoteIdent, quoteTable, sqlString } from './sql.ts';
 import { mysqlColumnType, mysqlDefault } from './struct-types.ts';
 
@@ -68,23 +68,7 @@ function tableStatements(model: SchemaModel, t: StructTable, like: boolean, plan
     const using = like && method === 'hash' ? ' USING HASH' : '';
     plan.add('index', 'index', [t.db, t.tb, ix.name], `CREATE ${kind}INDEX ${quoteIdent(ix.name)}${using} ON ${quoteTable(t)} (${parts(ix)})${ix.comment ? ` COMMENT ${sqlString(ix.comment)}` : ''}`);
   }
-  const cols = new Set(t.columns.map((c) => c.name));
-  for (const ck of t.checks) {
-    const expr = like ? ck.expression : portableExpression(ck.expression, quoteIdent, cols);
-    if (expr === undefined) {
-      plan.flag(`${t.db}.${t.tb}.${ck.name}`, `CHECK ${ck.expression}`, '(not created)', 'check expression is engine-specific');
-      continue;
-    }
-    plan.add('constraint', 'check', [t.db, t.tb, ck.name], `ALTER TABLE ${quoteTable(t)} ADD CONSTRAINT ${quoteIdent(ck.name)} CHECK (${expr})`);
-  }
-  for (const fk of t.foreignKeys) {
-    const rules = `${fk.onDelete && fk.onDelete !== 'NO ACTION' ? ` ON DELETE ${fk.onDelete}` : ''}${fk.onUpdate && fk.onUpdate !== 'NO ACTION' ? ` ON UPDATE ${fk.onUpdate}` : ''}`;
-    plan.add(
-      'foreign_key', 'foreign_key', [t.db, t.tb, fk.name],
-      `ALTER TABLE ${quoteTable(t)} ADD CONSTRAINT ${quoteIdent(fk.name)} FOREIGN KEY (${fk.columns.map(quoteIdent).join(', ')})` +
-        ` REFERENCES ${quoteTable({ db: fk.refDb, tb: fk.refTb })} (${fk.refColumns.map(quoteIdent).join(', ')})${rules}`,
-    );
-  }
+  addConstraints(t, like, plan, { ident: quoteIdent, table: quoteTable });
 }
 
 function columnDef(model: SchemaModel, t: StructTable, c: StructColumn, like: boolean, keyed: boolean, plan: PlanBuilder): string {

@@ -7,7 +7,7 @@
  * expression indexes between like engines), constraint (CHECK), foreign_key.
  */
 import type { DdlPlan, SchemaModel, StructColumn, StructIndex, StructSequence, StructTable } from '../../core/struct.ts';
-import { PlanBuilder, ownedSequence, portableExpression } from '../../core/struct-util.ts';
+import { PlanBuilder, addConstraints, ownedSequence } from '../../core/struct-util.ts';
 import { qualified, quoteIdent, quoteLiteral } from './sql.ts';
 import { pgColumnType, pgDefault } from './struct-types.ts';
 
@@ -65,23 +65,7 @@ function tableStatements(model: SchemaModel, t: StructTable, like: boolean, plan
   plan.add('table', 'table', [t.db, t.tb], stmts.join(';\n'));
 
   for (const ix of t.indexes) indexStatement(t, { ...ix, name: indexName(t, ix.name, taken, plan) }, like, plan);
-  const cols = new Set(t.columns.map((c) => c.name));
-  for (const ck of t.checks) {
-    const expr = like ? ck.expression : portableExpression(ck.expression, quoteIdent, cols);
-    if (expr === undefined) {
-      plan.flag(`${t.db}.${t.tb}.${ck.name}`, `CHECK ${ck.expression}`, '(not created)', 'check expression is engine-specific');
-      continue;
-    }
-    plan.add('constraint', 'check', [t.db, t.tb, ck.name], `ALTER TABLE ${qualified(t)} ADD CONSTRAINT ${quoteIdent(ck.name)} CHECK ${/^\(.*\)$/s.test(expr) ? expr : `(${expr})`}`);
-  }
-  for (const fk of t.foreignKeys) {
-    const rules = `${fk.onDelete && fk.onDelete !== 'NO ACTION' ? ` ON DELETE ${fk.onDelete}` : ''}${fk.onUpdate && fk.onUpdate !== 'NO ACTION' ? ` ON UPDATE ${fk.onUpdate}` : ''}`;
-    plan.add(
-      'foreign_key', 'foreign_key', [t.db, t.tb, fk.name],
-      `ALTER TABLE ${qualified(t)} ADD CONSTRAINT ${quoteIdent(fk.name)} FOREIGN KEY (${fk.columns.map(quoteIdent).join(', ')})` +
-        ` REFERENCES ${qualified({ db: fk.refDb, tb: fk.refTb })} (${fk.refColumns.map(quoteIdent).join(', ')})${rules}`,
-    );
-  }
+  addConstraints(t, like, plan, { ident: quoteIdent, table: qualified });
 }
 
 function columnDef(model: SchemaModel, t: StructTable, c: StructColumn, like: boolean, plan: PlanBuilder, extra: string[]): string {
