@@ -1,4 +1,5 @@
 import { FerryError } from '../core/errors.ts';
+import { loadTaskConfig } from '../config/load.ts';
 import { deadlineSignal } from '../core/signal.ts';
 import { ensurePlan, loadPlan, readPlan } from '../plan/planner.ts';
 import { planKey } from '../checkpoint/keys.ts';
@@ -11,6 +12,7 @@ import { runSnapshotAndCdc } from '../task/handover.ts';
 import { doneChunks, forgetTask, runSnapshot, type SnapshotSummary } from '../task/snapshot-task.ts';
 import { logProgress, ttyProgress } from '../task/progress.ts';
 import { openContext, stopOnSignals, type CommonFlags } from './context.ts';
+import { structCommand } from './struct-command.ts';
 
 const out = (s: string): void => {
   process.stdout.write(s + '\n');
@@ -18,6 +20,7 @@ const out = (s: string): void => {
 
 /** `ferry run <config>`: the whole task on this machine. Returns the process exit code. */
 export async function runCommand(configPath: string, flags: CommonFlags & { init?: boolean; json?: boolean; snapshotAndCdc?: boolean; waitLease?: string }): Promise<number> {
+  if (!flags.snapshotAndCdc && (await peekExtractType(configPath)) === 'struct') return structCommand(configPath, flags);
   const ctx = await openContext(configPath, flags);
   const stop = stopOnSignals(ctx.logger);
   try {
@@ -42,12 +45,17 @@ export async function runCommand(configPath: string, flags: CommonFlags & { init
       out(flags.json ? JSON.stringify(r.cdc) : `task ${r.cdc.taskId}: cdc stopped (${r.cdc.stoppedBy}) after ${r.cdc.transactions} transactions, ${r.cdc.changes} changes`);
       return r.cdc.stoppedBy === 'lease-lost' ? 1 : 0;
     }
-    throw new FerryError('CF001', `extractor.extract_type: "${kind}" is not supported by this ferry version yet (supported: snapshot, cdc, snapshot_and_cdc)`, {
+    throw new FerryError('CF001', `extractor.extract_type: "${kind}" is not supported by this ferry version yet (supported: snapshot, cdc, snapshot_and_cdc, struct)`, {
       details: { key: 'extractor.extract_type' },
     });
   } finally {
     await ctx.store.close();
   }
+}
+
+/** The task's extract_type, read before the run context is opened (a struct task has its own command). */
+async function peekExtractType(configPath: string): Promise<string> {
+  return (await loadTaskConfig(configPath)).config.extractor.extractType;
 }
 
 /**

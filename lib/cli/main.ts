@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { asFerryError } from '../core/errors.ts';
 import { chunkCommand, planCommand, runCommand, statusCommand, workerCommand } from './commands.ts';
+import { structCommand } from './struct-command.ts';
 
 /**
  * The `ferry` CLI. Every command prints its result on stdout, logs JSON lines on stderr (or runtime.log_dir),
@@ -49,6 +50,14 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print the summary as JSON')
     .action(async (config, o) => {
       code = await workerCommand(config, { ...flags(), ...o });
+    });
+  program
+    .command('struct <config>')
+    .description('structure migration (extract_type=struct): create it, or with sink_type=check compare it')
+    .option('--dry-run', 'print the DDL and the flagged conversions; touch nothing')
+    .option('--json', 'print the result as JSON')
+    .action(async (config, o) => {
+      code = await structCommand(config, { ...flags(), ...o });
     });
   program
     .command('status <config>')

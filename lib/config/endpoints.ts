@@ -38,6 +38,7 @@ export const SINKER_FIELDS = {
   sink_type: oneOf(SINK_TYPES),
   replace: bool(),
   disable_foreign_key_checks: bool(),
+  conflict_policy: oneOf(['interrupt', 'ignore'] as const),
 };
 
 /** Every key of an endpoint section as a string, for connector-specific keys. */
@@ -85,7 +86,7 @@ export function buildExtractor(raw: Record<string, unknown>, ctx: ExtractorConte
 
 /**
  * [sinker] -> SinkerConfig. Defaults as ape-dts: sink_type write, batch_size 200, max_connections 10,
- * replace true, disable_foreign_key_checks true. db_type and url are required unless sink_type=dummy;
+ * replace true, disable_foreign_key_checks true, conflict_policy interrupt. db_type and url are required unless sink_type=dummy;
  * a dummy sinker without db_type takes the extractor's (it is never connected).
  */
 export function buildSinker(raw: Record<string, unknown>, extractorDbType: DbType): SinkerConfig {
@@ -105,6 +106,7 @@ export function buildSinker(raw: Record<string, unknown>, extractorDbType: DbTyp
     batchSize: f.batch_size ?? DEFAULTS.sinkerBatchSize,
     replace: f.replace ?? true,
     disableForeignKeyChecks: f.disable_foreign_key_checks ?? true,
+    conflictPolicy: f.conflict_policy ?? 'interrupt',
     raw: rawStrings(raw),
   };
 }

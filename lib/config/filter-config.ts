@@ -6,6 +6,9 @@ import { patternFromToken } from './patterns.ts';
 
 const EVENTS = ['insert', 'update', 'delete'];
 
+/** ape-dts do_structures words, plus ferry's `type` (enum types) and `foreign_key` (a part of `constraint`). */
+export const STRUCTURES = ['database', 'table', 'constraint', 'sequence', 'comment', 'index', 'type', 'foreign_key'];
+
 /** ape-dts DdlType names (dt-common ddl_type.rs). */
 export const DDL_TYPES = [
   'create_database', 'drop_database', 'alter_database', 'create_schema', 'drop_schema', 'alter_schema',
@@ -27,6 +30,7 @@ export const FILTER_FIELDS = {
   where_conditions: json(WHERE, 'json:[{"db":"..","tb":"..","condition":".."}]'),
   do_events: list(`a comma list of ${EVENTS.join(', ')} or *`),
   do_ddls: list('a comma list of ddl types (create_table, alter_table, ...) or *'),
+  do_structures: list(`a comma list of ${STRUCTURES.join(', ')} or *`),
 };
 
 const scanNames = (value: string | undefined, where: string, dbType: DbType): Token[][] =>
@@ -61,7 +65,7 @@ function words(value: string | undefined, where: string, allowed: string[], expe
 /**
  * [filter] -> FilterConfig. Names are tokenized with the quote character of the source engine
  * (`dbType`). Defaults as ape-dts: every do_* / ignore_* list empty (an empty do list includes nothing),
- * do_events `*`, do_ddls empty (no DDL). Two where_conditions for one table contradict each other (CF003).
+ * do_events `*`, do_ddls empty (no DDL), do_structures `*` (every object kind). Two where_conditions for one table contradict each other (CF003).
  */
 export function buildFilter(raw: Record<string, unknown>, dbType: DbType): FilterConfig {
   const f = readSection('filter', FILTER_FIELDS, raw);
@@ -85,5 +89,6 @@ export function buildFilter(raw: Record<string, unknown>, dbType: DbType): Filte
     whereConditions,
     doEvents: words(f.do_events, 'filter.do_events', EVENTS, FILTER_FIELDS.do_events.expected) ?? ['*'],
     doDdls: words(f.do_ddls, 'filter.do_ddls', DDL_TYPES, FILTER_FIELDS.do_ddls.expected) ?? [],
+    doStructures: words(f.do_structures, 'filter.do_structures', STRUCTURES, FILTER_FIELDS.do_structures.expected) ?? ['*'],
   };
 }

@@ -24,7 +24,7 @@ export const CONNECTOR_KEYS: Record<'extractor' | 'sinker', ReadonlySet<string>>
     'ack_interval_secs', 'check_log_dir', 'db_batch_size',
   ]),
   sinker: new Set([
-    'conflict_policy', 'transaction_isolation', 'connection_timeout_secs', 'app_name', 'ssl_mode', 'ssl_root_cert',
+    'transaction_isolation', 'connection_timeout_secs', 'app_name', 'ssl_mode', 'ssl_root_cert',
     'ssl_cert', 'ssl_key', 'is_direct_connection', 'is_cluster', 'mongo_require_shard_key_filter', 'ack_timeout_secs',
     'required_acks', 'with_field_defs', 'method', 'stream_load_url', 'hard_delete', 'engine', 'reverse',
     'statistic_type', 'data_size_threshold', 'freq_threshold', 'statistic_log_dir',
@@ -35,7 +35,7 @@ export const CONNECTOR_KEYS: Record<'extractor' | 'sinker', ReadonlySet<string>>
 export const NOT_IMPLEMENTED: Record<string, ReadonlySet<string>> = {
   extractor: new Set(['max_rps', 'max_mbps']),
   sinker: new Set(['max_rps', 'max_mbps']),
-  filter: new Set(['do_dcls', 'do_structures', 'ignore_cmds']),
+  filter: new Set(['do_dcls', 'ignore_cmds']),
   router: new Set([]),
   pipeline: new Set(['batch_sink_interval_secs', 'counter_time_window_secs', 'counter_max_sub_count', 'max_rps', 'pipeline_type']),
   parallelizer: new Set([

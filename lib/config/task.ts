@@ -78,7 +78,9 @@ function identity(c: Pick<TaskConfig, 'extractor' | 'sinker' | 'filter' | 'route
     [
       [c.extractor.dbType, c.extractor.extractType, bare(c.extractor.url)],
       [c.sinker.dbType, c.sinker.sinkType, bare(c.sinker.url)],
-      c.filter,
+      // do_structures only selects struct phases: two struct tasks of one migration (before and after the
+      // data) and the ids derived before the key existed stay the same.
+      { ...c.filter, doStructures: undefined },
       c.router,
     ],
     (_k, v) => (v instanceof RegExp ? undefined : v),

@@ -39,6 +39,11 @@ export interface SinkerConfig extends EndpointConfig {
   /** true: REPLACE / upsert overwriting conflicting rows (ape-dts default). */
   replace: boolean;
   disableForeignKeyChecks: boolean;
+  /**
+   * Structure migration (sink_type=struct): `interrupt` (ape-dts default) stops at the first object that
+   * already exists (MD003) or fails; `ignore` skips existing objects, logs failures and goes on.
+   */
+  conflictPolicy: 'interrupt' | 'ignore';
 }
 
 export interface FilterConfig {
@@ -51,6 +56,11 @@ export interface FilterConfig {
   whereConditions: Array<{ db: string; tb: string; condition: string }>;
   doEvents: string[];
   doDdls: string[];
+  /**
+   * Structure migration: which object kinds to create (ape-dts do_structures: database, table, constraint,
+   * sequence, comment, index; ferry adds type and foreign_key). `['*']` (default) is all of them.
+   */
+  doStructures: string[];
 }
 
 export interface RouterConfig {

@@ -27,6 +27,8 @@ export interface StructColumn extends ColumnMeta {
   comment?: string;
   /** Generated column expression (engine-specific text; carried only between like engines, else flagged). */
   generated?: { expression: string; stored: boolean };
+  /** MySQL `ON UPDATE CURRENT_TIMESTAMP[(p)]` (PostgreSQL has no counterpart: flagged there). */
+  onUpdateCurrentTimestamp?: boolean;
 }
 
 export type StructDefault =
@@ -56,6 +58,8 @@ export interface StructIndex {
   /** PostgreSQL partial index predicate (engine text). */
   where?: string;
   comment?: string;
+  /** PostgreSQL: a UNIQUE constraint (ALTER TABLE ... ADD CONSTRAINT) rather than a bare unique index. */
+  constraint?: boolean;
 }
 
 export interface StructForeignKey {
@@ -108,6 +112,12 @@ export interface StructSequence extends TableRef {
   nextValue?: string;
   /** `db.tb.column` owning it (serial / identity), when any. */
   ownedBy?: string;
+  /**
+   * Set when the generator belongs to its column rather than being a free-standing sequence: a PostgreSQL
+   * identity column or a MySQL AUTO_INCREMENT (whose `nextValue` is the table's AUTO_INCREMENT). Writers create
+   * it with the column (identity / AUTO_INCREMENT), never as a CREATE SEQUENCE.
+   */
+  identity?: 'always' | 'by_default';
 }
 
 export interface StructEnumType extends TableRef {
@@ -136,7 +146,19 @@ export interface DdlStatement {
   phase: StructPhase;
   object: string;
   sql: string;
+  /**
+   * What the statement creates, unambiguously (names may contain dots): `kind` and the object's address
+   * parts `[db]`, `[db, name]` (type, sequence, table) or `[db, tb, name]` (index, unique key, check, foreign
+   * key). `exists` decides by these, never by parsing `object` or `sql`.
+   */
+  kind: StructObjectKind;
+  names: string[];
 }
+
+export type StructObjectKind = 'database' | 'type' | 'sequence' | 'table' | 'unique' | 'index' | 'check' | 'foreign_key';
+
+/** `db`, `db.tb`, `db.tb.name`: the display form of {@link DdlStatement.names}. */
+export const objectName = (names: string[]): string => names.join('.');
 
 /** A conversion that may lose information (e.g. `year` -> smallint, a MySQL SET -> text), never silent. */
 export interface StructFlag {

@@ -35,6 +35,9 @@ export interface CdcSummary {
   stoppedBy: 'signal' | 'lease-lost' | 'max-transactions' | 'end';
 }
 
+/** DDL text runs unchanged between engines of one SQL dialect (TiDB takes MySQL's statements). */
+const sqlDialect = (dbType: string): string => (dbType === 'tidb' ? 'mysql' : dbType);
+
 /** How long a soft stop's final acknowledgement may take. */
 const FINAL_ACK_MS = 10_000;
 
@@ -292,7 +295,7 @@ class CdcLoop {
       this.logger.info('ddl not applied (filter.do_ddls)', { db: ev.db, table, type });
       return;
     }
-    if (this.cfg.extractor.dbType !== this.cfg.sinker.dbType) {
+    if (sqlDialect(this.cfg.extractor.dbType) !== sqlDialect(this.cfg.sinker.dbType)) {
       this.logger.warn('ddl not applied: source and target engines differ', { db: ev.db, table, type });
       return;
     }

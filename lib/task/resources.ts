@@ -1,4 +1,4 @@
-import type { Logger, MetadataAccessor, SnapshotSource, Sinker, ConnectorDefinition, CdcSource, CdcStartCapture } from '../core/index.ts';
+import type { Logger, MetadataAccessor, SnapshotSource, Sinker, ConnectorDefinition, CdcSource, CdcStartCapture, StructReader, StructWriter } from '../core/index.ts';
 import { FerryError } from '../core/errors.ts';
 import type { EndpointConfig, TaskConfig } from '../config/types.ts';
 import { loadConnector } from '../connectors/registry.ts';
@@ -48,6 +48,16 @@ export class TaskResources {
     return this.role('sinker', 'sinker', (c, e) => c.createSinker?.(e, this.ctx('sinker')));
   }
 
+  /** Structure migration: the extractor's schema reader (connector role createStructReader). */
+  structReader(): Promise<StructReader> {
+    return this.role('struct reader', 'extractor', (c, e) => c.createStructReader?.(e, this.ctx('extractor')));
+  }
+
+  /** Structure migration: the sinker's DDL writer (connector role createStructWriter). */
+  structWriter(): Promise<StructWriter> {
+    return this.role('struct writer', 'sinker', (c, e) => c.createStructWriter?.(e, this.ctx('sinker')));
+  }
+
   async close(): Promise<void> {
     const closers = this.closers.splice(0);
     this.cache.clear();
@@ -70,7 +80,7 @@ export class TaskResources {
         const connector = await loadConnector(endpoint.dbType, `${section}.db_type`);
         const made = make(connector, endpoint);
         if (!made) {
-          throw new FerryError('CF001', `${section}.db_type: ${connector.title} cannot be used as ${({ sinker: 'a sinker', 'cdc source': 'a CDC source' } as Record<string, string>)[name] ?? 'a snapshot source'}`, {
+          throw new FerryError('CF001', `${section}.db_type: ${connector.title} cannot be used as ${({ sinker: 'a sinker', 'cdc source': 'a CDC source', 'struct reader': 'a structure source', 'struct writer': 'a structure target' } as Record<string, string>)[name] ?? 'a snapshot source'}`, {
             details: { key: `${section}.db_type` },
           });
         }

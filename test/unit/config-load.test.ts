@@ -99,11 +99,11 @@ test('ape-dts defaults fill every unset key', () => {
     { ...config.sinker, raw: undefined },
     {
       dbType: 'mysql', sinkType: 'write', url: 'mysql://root:hunter2@127.0.0.1:3308', username: undefined, password: undefined,
-      maxConnections: 10, batchSize: 200, replace: true, disableForeignKeyChecks: true, raw: undefined,
+      maxConnections: 10, batchSize: 200, replace: true, disableForeignKeyChecks: true, conflictPolicy: 'interrupt', raw: undefined,
     },
   );
   assert.deepEqual(config.filter, {
-    doDbs: [], ignoreDbs: [], doTbs: [], ignoreTbs: [], ignoreCols: [], whereConditions: [], doEvents: ['*'], doDdls: [],
+    doDbs: [], ignoreDbs: [], doTbs: [], ignoreTbs: [], ignoreCols: [], whereConditions: [], doEvents: ['*'], doDdls: [], doStructures: ['*'],
   });
   assert.deepEqual(config.router, { dbMap: {}, tbMap: {}, colMap: {}, topicMap: {} });
   assert.deepEqual(config.pipeline, { bufferSize: 16000, bufferMemoryMb: 0, checkpointIntervalSecs: 10 });

@@ -77,6 +77,11 @@ const INTEGRITY = new Set([
 const INTEGRITY_ERRNO = new Set([1406, 1264, 1292, 1366, 1265, 1048, 1263, 1364, 1062, 1300, 1416, 3140, 4025, 3819, 1452, 1451, 1411, 1367, 1441, 1365, 1525, 1153]);
 
 const RETRYABLE_STATEMENT = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT', 'ER_CHECKREAD', 'ER_QUERY_INTERRUPTED']);
+/**
+ * TiDB's own transient errors (no mysql2 code name): 9007 write conflict (optimistic transactions), 8002
+ * SELECT FOR UPDATE write conflict, 8022 transaction retry failed, 9001-9006 TiKV/PD unavailable or busy.
+ */
+const RETRYABLE_ERRNO = new Set([8002, 8022, 9001, 9002, 9003, 9004, 9005, 9006, 9007]);
 
 /** The short reason of a server message: `Data too long for column 'c' at row 3` -> `Data too long`. */
 export function shortReason(e: DriverError): string {
@@ -123,7 +128,7 @@ export function classify(err: unknown, context: string): FerryError {
   const code = codeOf(e);
   // "(using password: YES)" would be mangled by secret redaction; say it in words.
   const reason = (e.sqlMessage ?? e.message ?? String(err)).replace(/\(using password: (YES|NO)\)/, (_m, y) => (y === 'YES' ? '(with a password)' : '(without a password)'));
-  const retryable = code === 'ST001' ? RETRYABLE_STATEMENT.has(e.code ?? '') : undefined;
+  const retryable = code === 'ST001' ? RETRYABLE_STATEMENT.has(e.code ?? '') || RETRYABLE_ERRNO.has(e.errno ?? 0) : undefined;
   return new FerryError(code, `${context}: ${reason}${e.code ? ` (${e.code})` : ''}`, {
     cause: err,
     retryable,

@@ -15,6 +15,8 @@ import { MysqlMetadata } from './metadata.ts';
 import { MysqlSinker, type MysqlSinkOptions } from './sinker.ts';
 import { MysqlSnapshotSource } from './snapshot-source.ts';
 import { quoteIdent } from './sql.ts';
+import { MysqlStructReader } from './struct-reader.ts';
+import { MysqlStructWriter } from './struct-writer.ts';
 
 export { MysqlCdcSource } from './cdc-source.ts';
 export { MysqlChangeApplier } from './applier.ts';
@@ -24,6 +26,9 @@ export { MysqlMetadata } from './metadata.ts';
 export { MysqlSinker } from './sinker.ts';
 export { MysqlSnapshotSource } from './snapshot-source.ts';
 export { quoteIdent } from './sql.ts';
+export { MysqlStructReader } from './struct-reader.ts';
+export { MysqlStructWriter } from './struct-writer.ts';
+export { planMysqlDdl } from './struct-ddl.ts';
 
 /** Knobs tests and callers may set beyond the endpoint config. */
 export interface MysqlConnectorOptions {
@@ -123,5 +128,14 @@ export const mysqlConnector: ConnectorDefinition<EndpointConfig> = {
   createSnapshotSource: (ep, ctx) => createMysqlSnapshotSource(ep, ctx),
   createSinker: (ep, ctx) => createMysqlSinker(ep, ctx),
   createCdcSource: (ep, ctx, opts) => createMysqlCdcSource(ep, ctx, opts),
+  async createStructReader(ep, ctx) {
+    const { client, release } = acquireClient(ep, 'source', ctx);
+    return new MysqlStructReader(client, release);
+  },
+  async createStructWriter(ep, ctx) {
+    const disableForeignKeyChecks = flag((ep as SinkEndpoint).disableForeignKeyChecks, ep.raw?.disable_foreign_key_checks, false);
+    const { client, release } = acquireClient(ep, 'sink', ctx, { disableForeignKeyChecks });
+    return new MysqlStructWriter(client, release);
+  },
   quoteIdent,
 };

@@ -27,8 +27,8 @@ export function planOlapDdl(d: OlapDialect, model: SchemaModel, o: OlapDdlOption
   const flags: StructFlag[] = [];
   const dbs = new Set(model.databases.map((x) => x.name));
   for (const t of model.tables) dbs.add(t.db);
-  for (const db of [...dbs].sort()) statements.push({ phase: 'database', object: db, sql: `CREATE DATABASE ${quoteIdent(db)}` });
-  for (const t of model.tables) statements.push({ phase: 'table', object: `${t.db}.${t.tb}`, sql: createTable(d, t, o, flags) });
+  for (const db of [...dbs].sort()) statements.push({ phase: 'database', kind: 'database', names: [db], object: db, sql: `CREATE DATABASE ${quoteIdent(db)}` });
+  for (const t of model.tables) statements.push({ phase: 'table', kind: 'table', names: [t.db, t.tb], object: `${t.db}.${t.tb}`, sql: createTable(d, t, o, flags) });
   for (const s of model.sequences) flags.push({ object: `${s.db}.${s.tb}`, from: 'sequence', to: '(none)', reason: `${d.title} has no sequences: not created` });
   for (const e of model.enumTypes) flags.push({ object: `${e.db}.${e.tb}`, from: 'enum type', to: 'VARCHAR', reason: 'enum type not created: its columns are text' });
   return { statements, flags };

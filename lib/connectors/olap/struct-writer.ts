@@ -19,9 +19,8 @@ export class OlapStructWriter implements StructWriter {
   }
 
   async exists(stmt: DdlStatement, signal?: AbortSignal): Promise<boolean> {
-    if (stmt.phase === 'database') return this.catalog.databaseExists(stmt.object, signal);
-    const dot = stmt.object.indexOf('.');
-    const t = { db: stmt.object.slice(0, dot), tb: stmt.object.slice(dot + 1) };
+    if (stmt.kind === 'database') return this.catalog.databaseExists(stmt.names[0], signal);
+    const t = { db: stmt.names[0], tb: stmt.names[1] };
     return (await this.catalog.describe(t, signal ?? new AbortController().signal)) !== undefined;
   }
 

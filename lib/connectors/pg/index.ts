@@ -10,6 +10,8 @@ import { PgSinker } from './sinker.ts';
 import { PgSnapshotSource, type PgReadMode } from './snapshot-source.ts';
 import { quoteIdent } from './sql.ts';
 import type { PgWriteMode } from './table-writer.ts';
+import { PgStructReader } from './struct-reader.ts';
+import { PgStructWriter } from './struct-writer.ts';
 
 /**
  * Defaults chosen by measurement (docs/connectors/pg.md, test/integration/pg-bench.test.ts): reading, COPY
@@ -90,8 +92,15 @@ export const pgConnector: ConnectorDefinition<EndpointConfig> = {
     });
   },
   createCdcSource: (endpoint, ctx, opts) => createPgCdcSource(endpoint, ctx, opts),
+  async createStructReader(endpoint, ctx) {
+    return new PgStructReader(createPool(endpoint, ctx, 'extractor'));
+  },
+  async createStructWriter(endpoint, ctx) {
+    return new PgStructWriter(createPool({ ...endpoint, maxConnections: 1 }, ctx, 'sinker'));
+  },
   quoteIdent,
 };
 
-export { PgMetadata, PgSinker, PgSnapshotSource, PgPool, PgCdcSource, parsePgUrl };
+export { PgMetadata, PgSinker, PgSnapshotSource, PgPool, PgCdcSource, parsePgUrl, PgStructReader, PgStructWriter };
+export { planPgDdl } from './struct-ddl.ts';
 export type { PgReadMode, PgWriteMode, PgCdcSourceOptions };

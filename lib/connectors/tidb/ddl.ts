@@ -30,20 +30,22 @@ export function planTidbDdl(model: SchemaModel): DdlPlan {
   for (const t of model.tables) if (!dbs.has(t.db)) dbs.set(t.db, { name: t.db });
   for (const d of [...dbs.values()].sort((a, b) => a.name.localeCompare(b.name))) {
     const cs = same && d.charset ? ` CHARACTER SET ${d.charset}${d.collation ? ` COLLATE ${d.collation}` : ''}` : '';
-    statements.push({ phase: 'database', object: d.name, sql: `CREATE DATABASE ${quoteIdent(d.name)}${cs}` });
+    statements.push({ phase: 'database', kind: 'database', names: [d.name], object: d.name, sql: `CREATE DATABASE ${quoteIdent(d.name)}${cs}` });
   }
   for (const t of model.tables) {
     const id = `${t.db}.${t.tb}`;
-    statements.push({ phase: 'table', object: id, sql: createTable(t, same, flags) });
+    statements.push({ phase: 'table', kind: 'table', names: [t.db, t.tb], object: id, sql: createTable(t, same, flags) });
     for (const ix of t.indexes) {
       const sql = indexSql(t, ix, same, flags);
-      if (sql) statements.push({ phase: 'index', object: `${id}.${ix.name}`, sql });
+      if (sql) statements.push({ phase: 'index', kind: ix.unique ? 'unique' : 'index', names: [t.db, t.tb, ix.name], object: `${id}.${ix.name}`, sql });
     }
     for (const fk of t.foreignKeys) {
       flags.push({ object: `${id}.${fk.name}`, from: 'foreign key', to: 'foreign key', reason: 'TiDB enforces foreign keys only from v6.6; earlier versions accept and ignore them' });
       const acts = `${fk.onDelete ? ` ON DELETE ${fk.onDelete}` : ''}${fk.onUpdate ? ` ON UPDATE ${fk.onUpdate}` : ''}`;
       statements.push({
         phase: 'foreign_key',
+        kind: 'foreign_key',
+        names: [t.db, t.tb, fk.name],
         object: `${id}.${fk.name}`,
         sql: `ALTER TABLE ${quoteTable(t)} ADD CONSTRAINT ${quoteIdent(fk.name)} FOREIGN KEY (${fk.columns.map(quoteIdent).join(', ')}) REFERENCES ${quoteTable({ db: fk.refDb, tb: fk.refTb })} (${fk.refColumns.map(quoteIdent).join(', ')})${acts}`,
       });

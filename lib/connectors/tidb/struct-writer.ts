@@ -18,11 +18,11 @@ export class TidbStructWriter implements StructWriter {
   }
 
   async exists(stmt: DdlStatement, signal: AbortSignal = new AbortController().signal): Promise<boolean> {
-    const [db, tb, ix] = splitObject(stmt);
+    const [db, tb, ix] = stmt.names;
     let sql: string;
-    if (stmt.phase === 'database') sql = `SELECT 1 AS x FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${sqlString(db)}`;
-    else if (stmt.phase === 'table') sql = `SELECT 1 AS x FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${sqlString(db)} AND TABLE_NAME = ${sqlString(tb!)}`;
-    else if (stmt.phase === 'foreign_key') {
+    if (stmt.kind === 'database') sql = `SELECT 1 AS x FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${sqlString(db)}`;
+    else if (stmt.kind === 'table') sql = `SELECT 1 AS x FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${sqlString(db)} AND TABLE_NAME = ${sqlString(tb!)}`;
+    else if (stmt.kind === 'foreign_key') {
       sql = `SELECT 1 AS x FROM information_schema.TABLE_CONSTRAINTS WHERE TABLE_SCHEMA = ${sqlString(db)} AND TABLE_NAME = ${sqlString(tb!)} AND CONSTRAINT_NAME = ${sqlString(ix!)}`;
     } else sql = `SELECT 1 AS x FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ${sqlString(db)} AND TABLE_NAME = ${sqlString(tb!)} AND INDEX_NAME = ${sqlString(ix!)}`;
     return (await this.client.catalog<{ x: number }>(sql, signal)).length > 0;
@@ -38,9 +38,3 @@ export class TidbStructWriter implements StructWriter {
 }
 
 /** `db`, `db.tb`, `db.tb.index` -> parts (names with dots are taken from the left: db, then tb, then the rest). */
-function splitObject(stmt: DdlStatement): [string, string?, string?] {
-  const p = stmt.object.split('.');
-  if (stmt.phase === 'database') return [stmt.object];
-  if (stmt.phase === 'table') return [p[0], p.slice(1).join('.')];
-  return [p[0], p[1], p.slice(2).join('.')];
-}
