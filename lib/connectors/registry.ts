@@ -9,6 +9,7 @@ import type { EndpointConfig } from '../config/types.ts';
 const loaders: Record<string, () => Promise<ConnectorDefinition<EndpointConfig>>> = {
   mysql: async () => (await import('./mysql/index.ts')).mysqlConnector,
   pg: async () => (await import('./pg/index.ts')).pgConnector,
+  clickhouse: async () => (await import('./clickhouse/index.ts')).clickhouseConnector,
 };
 
 /** Loads the connector for `dbType`; CF001 naming `configKey` when there is none. */
