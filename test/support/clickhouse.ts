@@ -68,11 +68,18 @@ export class ChdbApi implements ClickhouseApi {
     }
   }
 
+  /**
+   * The payload goes, unchanged, through chdb's raw insert -- which accepts only plain `db.tb` names -- into a
+   * Memory copy of the target (same column types, so the same parser), then INSERT ... SELECT into the target.
+   */
   async insert(tableSql: string, columnsSql: string, format: string, body: Buffer, _s: AbortSignal | undefined, context: string): Promise<void> {
     this.log.push({ sql: `INSERT INTO ${tableSql} (${columnsSql}) FORMAT ${format}`, body });
     const columns = columnsSql.split(', ').map((c) => c.slice(1, -1).replace(/\\(.)/g, '$1'));
+    const stage = 'default.ferry_chdb_stage';
     try {
-      await this.session.insert({ table: tableSql, values: body, format, columns });
+      this.session.query(`DROP TABLE IF EXISTS ${stage}; CREATE TABLE ${stage} AS ${tableSql} ENGINE = Memory`, 'CSV');
+      await this.session.insert({ table: stage, values: body, format, columns });
+      this.session.query(`INSERT INTO ${tableSql} (${columnsSql}) SELECT ${columnsSql} FROM ${stage}; DROP TABLE ${stage}`, 'CSV');
     } catch (e) {
       throw toFerryError(e, context);
     }
