@@ -15,18 +15,15 @@ import { createMysqlMetadata, createMysqlSnapshotSource } from '../../lib/connec
 import { createClickhouseSinker, createClickhouseStructWriter } from '../../lib/connectors/clickhouse/index.ts';
 import { loadTaskConfig } from '../../lib/config/load.ts';
 import { createCheckpointStore } from '../../lib/checkpoint/create-store.ts';
-import { runCdc } from '../../lib/task/cdc-task.ts';
-import { readCdcRecord } from '../../lib/task/cdc-position.ts';
 import { freshMysqlDb, mysqlEndpoint, type TestDb } from '../support/mysql.ts';
 import { testUrls, uniqueName } from '../support/services.ts';
 import { runFerry, writeIni } from '../support/cli.ts';
 import { schemaModelOf } from '../support/struct-model.ts';
-import { assertSameRows, clickhouseClient, clickhouseEndpoint, readLive } from '../support/clickhouse.ts';
+import { assertSameRows, cdcUntil, clickhouseClient, clickhouseEndpoint, readLive } from '../support/clickhouse.ts';
 import { uniqueServerId } from './mysql-cdc-support.ts';
 
 const ctx = { logger: silentLogger, signal: new AbortController().signal };
 const never = new AbortController().signal;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const SOURCE_SQL = `
 CREATE TABLE types (
@@ -138,13 +135,8 @@ describe('MySQL -> ClickHouse (18.16 over HTTP)', () => {
     const { config } = await loadTaskConfig({ text, format: 'ini' }, { env: process.env });
     config.checkpoint = { ...config.checkpoint, store: 'file', dir: join(work, 'cdc') };
     const store = await createCheckpointStore(config.checkpoint, { logger: silentLogger });
-    const stop = new AbortController();
-    let failed: unknown;
-    const running = runCdc(config, { store, logger: silentLogger, signal: stop.signal }).catch((e) => (failed = e));
     try {
-      for (let i = 0; i < 200 && !(await readCdcRecord(store, config.taskId)) && !failed; i++) await sleep(50);
-      assert.equal(failed, undefined);
-      await src.exec(`
+      await cdcUntil(config, store, () => src.exec(`
         INSERT INTO types (id, ii, de, vc, bn, dtm, js) VALUES (10, 10, '1.5', 'new', 0x0001, '2030-05-05 05:05:05.000005', '{"k": 1}');
         UPDATE types SET vc = 'changed', de = '-99999999999999999999.9999999999', bt = b'1' WHERE id = 1;
         UPDATE types SET ti = 5 WHERE id = 2;
@@ -155,28 +147,12 @@ describe('MySQL -> ClickHouse (18.16 over HTTP)', () => {
         DELETE FROM \`we"ird tb\` WHERE \`sel ect\` = 1;
         INSERT INTO nokey VALUES (3, 'three'), (4, 'four');
         UPDATE nokey SET b = 'deux' WHERE a = 2;
-        DELETE FROM nokey WHERE a = 3;`);
-      const check = async () => {
+        DELETE FROM nokey WHERE a = 3;`), async () => {
         for (const t of tables()) await assertSameRows(source, await meta.getTableMeta(t, never), ch, { db: dst, tb: t.tb });
-      };
-      let last: unknown;
-      for (let i = 0; i < 100 && !failed; i++) {
-        try {
-          await check();
-          last = undefined;
-          break;
-        } catch (e) {
-          last = e;
-          await sleep(200);
-        }
-      }
-      if (failed) throw failed;
-      if (last) throw last;
+      });
       const live = await readLive(ch, { db: dst, tb: 'types', columns: [{ name: 'id', nativeType: 'int', family: 'int', nullable: false }] }, ['id']);
       assert.deepEqual(live.map((r) => r.id), ['1', '2', '3', '30']);
     } finally {
-      stop.abort();
-      await running;
       await store.close();
     }
   });

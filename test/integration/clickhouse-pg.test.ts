@@ -14,20 +14,17 @@ import { pgConnector } from '../../lib/connectors/pg/index.ts';
 import { createClickhouseStructWriter } from '../../lib/connectors/clickhouse/index.ts';
 import { taskConfigFromSections } from '../../lib/config/task.ts';
 import { createCheckpointStore } from '../../lib/checkpoint/create-store.ts';
-import { runCdc } from '../../lib/task/cdc-task.ts';
-import { readCdcRecord } from '../../lib/task/cdc-position.ts';
 import { testUrls as baseUrls, uniqueName } from '../support/services.ts';
 import { execSql } from '../support/sql.ts';
 import { runFerry, writeIni } from '../support/cli.ts';
 import { schemaModelOf } from '../support/struct-model.ts';
-import { assertSameRows, clickhouseClient, clickhouseEndpoint } from '../support/clickhouse.ts';
+import { assertSameRows, cdcUntil, clickhouseClient, clickhouseEndpoint } from '../support/clickhouse.ts';
 
 const DB = `it_ch_pg_${process.pid}`;
 const pgUrl = baseUrls.pg.replace(/\/[^/?]*(\?|$)/, `/${DB}$1`);
 const SRC = 'src';
 const ctx = { logger: silentLogger, signal: new AbortController().signal };
 const never = new AbortController().signal;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('PostgreSQL -> ClickHouse (18.16 over HTTP)', () => {
   let work: string;
@@ -96,36 +93,18 @@ describe('PostgreSQL -> ClickHouse (18.16 over HTTP)', () => {
       checkpoint: { store: 'file', dir: join(work, 'cdc') },
     }, process.env);
     const store = await createCheckpointStore(config.checkpoint, { logger: silentLogger });
-    const stop = new AbortController();
-    let failed: unknown;
-    const running = runCdc(config, { store, logger: silentLogger, signal: stop.signal }).catch((e) => (failed = e));
     try {
-      for (let i = 0; i < 200 && !(await readCdcRecord(store, config.taskId)) && !failed; i++) await sleep(50);
-      assert.equal(failed, undefined);
-      await execSql(pgUrl, `
+      await cdcUntil(config, store, () => execSql(pgUrl, `
         UPDATE ${SRC}.t SET s = 7 WHERE id = 1;
         INSERT INTO ${SRC}.t (id, i, n, tz) VALUES (3, 3, '-0.000000001', '1999-12-31 23:59:59-08');
         UPDATE ${SRC}.t SET i = 22, tx = 'two' WHERE id = 2;
         DELETE FROM ${SRC}.t WHERE id = 3;
         INSERT INTO ${SRC}.t (id, i) VALUES (4, 4);
         UPDATE ${SRC}.t SET id = 40 WHERE id = 4;
-        UPDATE ${SRC}."Mixed Case" SET "va lue" = 'b' WHERE "Key" = 1;`);
-      let last: unknown;
-      for (let i = 0; i < 100 && !failed; i++) {
-        try {
-          for (const t of tables) await assertSameRows(source, await meta.getTableMeta(t, never), ch, { db: dst, tb: t.tb });
-          last = undefined;
-          break;
-        } catch (e) {
-          last = e;
-          await sleep(200);
-        }
-      }
-      if (failed) throw failed;
-      if (last) throw last;
+        UPDATE ${SRC}."Mixed Case" SET "va lue" = 'b' WHERE "Key" = 1;`), async () => {
+        for (const t of tables) await assertSameRows(source, await meta.getTableMeta(t, never), ch, { db: dst, tb: t.tb });
+      });
     } finally {
-      stop.abort();
-      await running;
       await store.close();
     }
   });

@@ -15,6 +15,10 @@ import { toFerryError } from '../../lib/connectors/clickhouse/errors.ts';
 import { featuresOf, type ServerFeatures } from '../../lib/connectors/clickhouse/features.ts';
 import { DELETED_COL, parseType, quoteIdent, quoteTable, sqlString } from '../../lib/connectors/clickhouse/sql.ts';
 import { testUrls } from './services.ts';
+import type { TaskConfig } from '../../lib/config/types.ts';
+import type { CheckpointStore } from '../../lib/core/checkpoint.ts';
+import { runCdc } from '../../lib/task/cdc-task.ts';
+import { readCdcRecord } from '../../lib/task/cdc-position.ts';
 
 export function clickhouseEndpoint(over: Partial<EndpointConfig> = {}): EndpointConfig {
   return { dbType: 'clickhouse', url: testUrls.clickhouse, maxConnections: 4, batchSize: 1000, raw: {}, ...over };
@@ -134,4 +138,42 @@ export async function assertSameRows(source: SnapshotSource, meta: TableMeta, ap
   const b = live.map((r) => form(r, 'target')).sort();
   assert.deepEqual(b, a, `${target.db}.${target.tb}: target FINAL rows differ from the source`);
   return a.length;
+}
+
+/**
+ * Runs CDC for `config` until `converged` passes (the target lags the source): starts the runner, waits for its
+ * start position, runs `changes` on the source, retries `converged` every 200 ms (up to 20 s), then stops the
+ * runner. A runner failure fails the test.
+ */
+export async function cdcUntil(
+  config: TaskConfig,
+  store: CheckpointStore,
+  changes: () => Promise<void>,
+  converged: () => Promise<void>,
+): Promise<void> {
+  const stop = new AbortController();
+  let failed: unknown;
+  const running = runCdc(config, { store, logger: silentLogger, signal: stop.signal }).catch((e) => (failed = e));
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  try {
+    for (let i = 0; i < 200 && !(await readCdcRecord(store, config.taskId)) && !failed; i++) await sleep(50);
+    if (failed) throw failed;
+    await changes();
+    let last: unknown;
+    for (let i = 0; i < 100 && !failed; i++) {
+      try {
+        await converged();
+        last = undefined;
+        break;
+      } catch (e) {
+        last = e;
+        await sleep(200);
+      }
+    }
+    if (failed) throw failed;
+    if (last) throw last;
+  } finally {
+    stop.abort();
+    await running;
+  }
 }
