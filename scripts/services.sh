@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ferry's own throwaway database servers for tests, the demo and benchmarks.
 #
-#   npm run services -- up [pg|mysql ...]    start (idempotent: a healthy running service is kept)
+#   npm run services -- up [pg|mysql|clickhouse ...]    start (idempotent: a healthy running service is kept)
 #   npm run services -- down                 stop every service by PID and remove the temp dir
 #   npm run services -- status               one line per service; exit 1 when any is down
 #   npm run services -- env                  print the URLs as shell exports
@@ -10,13 +10,17 @@
 # machine's own services (5432/3306) or /etc, /var/lib. Settings are the ones CDC needs:
 # PostgreSQL wal_level=logical; MariaDB log_bin, binlog_format=ROW, binlog_row_image=FULL,
 # binlog_row_metadata=FULL, server_id=1.
-# Env overrides: FERRY_PG_PORT (55432) FERRY_MYSQL_PORT (53306) FERRY_SERVICES_DIR (${TMPDIR:-/tmp}/ferry-services-<uid>)
+# ClickHouse (a target only) is Debian's 18.16 server: HTTP for the sinker, TCP for clickhouse-client.
+# Env overrides: FERRY_PG_PORT (55432) FERRY_MYSQL_PORT (53306) FERRY_CH_HTTP_PORT (58123) FERRY_CH_TCP_PORT (59000)
+# FERRY_SERVICES_DIR (${TMPDIR:-/tmp}/ferry-services-<uid>)
 set -uo pipefail
 
 PG_PORT=${FERRY_PG_PORT:-55432}
 MY_PORT=${FERRY_MYSQL_PORT:-53306}
+CH_HTTP_PORT=${FERRY_CH_HTTP_PORT:-58123}
+CH_TCP_PORT=${FERRY_CH_TCP_PORT:-59000}
 DIR=${FERRY_SERVICES_DIR:-${TMPDIR:-/tmp}/ferry-services-$(id -u)}
-ALL_SERVICES=(pg mysql)
+ALL_SERVICES=(pg mysql clickhouse)
 
 log() { printf '[services] %s\n' "$*" >&2; }
 die() { printf 'services: %s\n' "$*" >&2; exit 1; }
@@ -31,6 +35,7 @@ ensure_packages() {
       pg) [ -x "$(pg_bin)/initdb" ] || missing+=(postgresql postgresql-contrib)
           [ -n "$(ls /usr/share/postgresql/*/extension/postgis.control 2>/dev/null)" ] || missing+=("postgresql-$(basename "$(dirname "$(pg_bin)")" 2>/dev/null || echo 15)-postgis-3") ;;
       mysql) command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server mariadb-client) ;;
+      clickhouse) [ -x /usr/sbin/clickhouse-server ] || command -v clickhouse-server >/dev/null || missing+=(clickhouse-server clickhouse-client) ;;
     esac
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -58,6 +63,12 @@ alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 pg_ok() { "$(pg_bin)/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; }
 mysql_ok() { mariadb-admin --protocol=TCP -h127.0.0.1 -P"$MY_PORT" -uroot ping; }
+# ClickHouse answers "Ok." on /ping; bash's /dev/tcp keeps curl optional.
+clickhouse_ok() {
+  local r
+  r=$( (exec 3<>"/dev/tcp/127.0.0.1/$CH_HTTP_PORT" && printf 'GET /ping HTTP/1.0\r\n\r\n' >&3 && timeout 2 cat <&3) 2>/dev/null)
+  [[ $r == *Ok.* ]]
+}
 
 up_pg() {
   local d=$DIR/pg
@@ -133,6 +144,40 @@ CONF
   log "mysql up on 127.0.0.1:$MY_PORT (MariaDB, binlog ROW/FULL/FULL)"
 }
 
+# ClickHouse from Debian (18.16): own config in the temp dir, user `default` without password from 127.0.0.1.
+up_clickhouse() {
+  local d=$DIR/clickhouse
+  if alive "$d/pid" && clickhouse_ok; then log "clickhouse already up on $CH_HTTP_PORT"; return 0; fi
+  for p in "$CH_HTTP_PORT" "$CH_TCP_PORT"; do tcp_open "$p" && die "port $p is taken by another process (set FERRY_CH_HTTP_PORT / FERRY_CH_TCP_PORT)"; done
+  rm -rf "$d"; mkdir -p "$d/data" "$d/tmp" "$d/user_files" "$d/log" "$d/format_schemas"
+  cat >"$d/config.xml" <<CONF
+<?xml version="1.0"?>
+<yandex>
+  <logger><level>warning</level><log>$d/log/server.log</log><errorlog>$d/log/server.err.log</errorlog><size>50M</size><count>1</count></logger>
+  <http_port>$CH_HTTP_PORT</http_port><tcp_port>$CH_TCP_PORT</tcp_port><listen_host>127.0.0.1</listen_host>
+  <max_connections>256</max_connections><max_concurrent_queries>100</max_concurrent_queries>
+  <uncompressed_cache_size>134217728</uncompressed_cache_size><mark_cache_size>134217728</mark_cache_size>
+  <path>$d/data/</path><tmp_path>$d/tmp/</tmp_path><user_files_path>$d/user_files/</user_files_path>
+  <format_schema_path>$d/format_schemas/</format_schema_path>
+  <users_config>$d/users.xml</users_config><default_profile>default</default_profile><default_database>default</default_database>
+  <timezone>UTC</timezone><mlock_executable>false</mlock_executable>
+</yandex>
+CONF
+  cat >"$d/users.xml" <<'CONF'
+<?xml version="1.0"?>
+<yandex>
+  <profiles><default><max_memory_usage>2000000000</max_memory_usage></default></profiles>
+  <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default></users>
+  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
+</yandex>
+CONF
+  local bin=/usr/sbin/clickhouse-server; [ -x "$bin" ] || bin=$(command -v clickhouse-server)
+  nohup "$bin" --config-file="$d/config.xml" >"$d/stdout.log" 2>&1 &
+  echo $! >"$d/pid"
+  wait_for clickhouse 60 clickhouse_ok || { tail -20 "$d/log/server.err.log" "$d/stdout.log" >&2; die "clickhouse did not start"; }
+  log "clickhouse up on 127.0.0.1:$CH_HTTP_PORT (HTTP), $CH_TCP_PORT (TCP)"
+}
+
 down_pg() {
   local d=$DIR/pg; [ -d "$d/data" ] || return 0
   local AS=(); [ "$(id -u)" = 0 ] && AS=(runuser -u postgres --)
@@ -146,9 +191,17 @@ down_mysql() {
   kill -9 "$pid" 2>/dev/null; log "mysql down"
 }
 
+down_clickhouse() {
+  local d=$DIR/clickhouse; alive "$d/pid" || return 0
+  local pid; pid=$(cat "$d/pid"); kill "$pid" 2>/dev/null
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null; log "clickhouse down"
+}
+
 print_env() {
   echo "export FERRY_TEST_PG_URL=postgres://postgres@127.0.0.1:$PG_PORT/postgres"
   echo "export FERRY_TEST_MYSQL_URL=mysql://root@127.0.0.1:$MY_PORT"
+  echo "export FERRY_TEST_CLICKHOUSE_URL=http://127.0.0.1:$CH_HTTP_PORT"
 }
 
 cmd=${1:-status}; shift || true
@@ -168,7 +221,8 @@ case $cmd in
     rc=0
     pg_ok 2>/dev/null && echo "pg     up   127.0.0.1:$PG_PORT" || { echo "pg     down"; rc=1; }
     mysql_ok >/dev/null 2>&1 && echo "mysql  up   127.0.0.1:$MY_PORT" || { echo "mysql  down"; rc=1; }
+    clickhouse_ok && echo "clickhouse up 127.0.0.1:$CH_HTTP_PORT" || { echo "clickhouse down"; rc=1; }
     exit $rc ;;
   env) print_env ;;
-  *) die "usage: services up|down|status|env [pg|mysql ...]" ;;
+  *) die "usage: services up|down|status|env [pg|mysql|clickhouse ...]" ;;
 esac

@@ -14,12 +14,12 @@ if [ "$sel" = unit ]; then files=(test/unit/**/*.test.ts); need_services=0
 elif [ "$sel" = all ]; then files=(test/unit/**/*.test.ts test/integration/**/*.test.ts test/e2e/**/*.test.ts); need_services=1
 else files=("$@"); need_services=1; fi
 
-started=0
+started=()   # only the services this run started are stopped at the end
 if [ $need_services = 1 ] && [ -z "${FERRY_TEST_NO_SERVICES:-}" ]; then
-  if ! bash scripts/services.sh status >/dev/null 2>&1; then started=1; fi
+  read -ra started <<<"$(bash scripts/services.sh status 2>/dev/null | awk '$2 == "down" { printf "%s ", $1 }')"
   bash scripts/services.sh up || exit 1
 fi
-cleanup() { [ $started = 1 ] && [ -z "${FERRY_KEEP_SERVICES:-}" ] && bash scripts/services.sh down; }
+cleanup() { [ ${#started[@]} -gt 0 ] && [ -z "${FERRY_KEEP_SERVICES:-}" ] && bash scripts/services.sh down "${started[@]}"; }
 trap cleanup EXIT
 
 node --import tsx --test --test-reporter=spec --test-concurrency=1 "${files[@]}"

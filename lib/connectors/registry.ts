@@ -9,6 +9,7 @@ import type { EndpointConfig } from '../config/types.ts';
 const loaders: Record<string, () => Promise<ConnectorDefinition<EndpointConfig>>> = {
   mysql: async () => (await import('./mysql/index.ts')).mysqlConnector,
   pg: async () => (await import('./pg/index.ts')).pgConnector,
+  clickhouse: async () => (await import('./clickhouse/index.ts')).clickhouseConnector,
   starrocks: async () => (await import('./starrocks/index.ts')).starrocksConnector,
   doris: async () => (await import('./doris/index.ts')).dorisConnector,
   tidb: async () => (await import('./tidb/index.ts')).tidbConnector,

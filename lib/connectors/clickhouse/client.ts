@@ -1,0 +1,127 @@
+/**
+ * A thin wrapper over @clickhouse/client (HTTP): queries returning rows, commands, raw-payload inserts, and
+ * the server's features detected once. Every call takes an AbortSignal and turns failures into FerryError.
+ */
+import { Readable } from 'node:stream';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import type { Logger } from '../../core/logger.ts';
+import { connectRetryOptions, retry, throwIfAborted } from '../../core/signal.ts';
+import type { ResolvedClickhouseConfig } from './config.ts';
+import { classifyCode, toFerryError } from './errors.ts';
+import { featuresOf, type ServerFeatures } from './features.ts';
+
+export type Settings = Record<string, string | number>;
+
+/**
+ * What the writers need from a ClickHouse connection. {@link ClickhouseClient} is the HTTP one; tests run the
+ * same writers over chdb (an in-process current ClickHouse engine) through this interface.
+ */
+export interface ClickhouseApi {
+  server(signal?: AbortSignal): Promise<ServerFeatures>;
+  rows<T = Record<string, unknown>>(sql: string, signal: AbortSignal | undefined, context: string): Promise<T[]>;
+  /** Rows as the server's own text (TabSeparatedWithNames): exact for every type, NULL as null. */
+  textRows(sql: string, signal: AbortSignal | undefined, context: string): Promise<Array<Record<string, string | null>>>;
+  command(sql: string, signal: AbortSignal | undefined, context: string, settings?: Settings): Promise<void>;
+  insert(tableSql: string, columnsSql: string, format: string, body: Buffer, signal: AbortSignal | undefined, context: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class ClickhouseClient implements ClickhouseApi {
+  private readonly ch: ClickHouseClient;
+  private features?: Promise<ServerFeatures>;
+
+  constructor(readonly cfg: ResolvedClickhouseConfig, private readonly logger: Logger) {
+    this.ch = createClient({
+      url: cfg.url,
+      username: cfg.username,
+      password: cfg.password,
+      max_open_connections: cfg.maxConnections,
+      request_timeout: cfg.requestTimeoutMs,
+      compression: { request: false, response: false },
+      log: { level: ClickHouseLogLevel.OFF },
+    });
+  }
+
+  /** The server's version and what it supports; asked once (retried while the server is unreachable). */
+  server(signal?: AbortSignal): Promise<ServerFeatures> {
+    if (!this.features) {
+      this.features = retry(async () => {
+        const rows = await this.rows<{ v: string }>('SELECT version() AS v', signal, 'clickhouse version');
+        const f = featuresOf(rows[0]?.v ?? '0');
+        this.logger.info('clickhouse server', { address: this.cfg.address, version: f.version });
+        return f;
+      }, { ...connectRetryOptions(signal), isRetryable: (e) => classifyCode(e).code === 'CN001' });
+      this.features.catch(() => (this.features = undefined));
+    }
+    return this.features;
+  }
+
+  /** Runs a SELECT and returns its rows (JSONEachRow; 64-bit integers come back as strings). */
+  async rows<T = Record<string, unknown>>(sql: string, signal: AbortSignal | undefined, context: string): Promise<T[]> {
+    throwIfAborted(signal);
+    try {
+      const r = await this.ch.query({ query: sql, format: 'JSONEachRow', abort_signal: signal });
+      return (await r.json()) as T[];
+    } catch (e) {
+      throw toFerryError(e, context);
+    }
+  }
+
+  async textRows(sql: string, signal: AbortSignal | undefined, context: string): Promise<Array<Record<string, string | null>>> {
+    throwIfAborted(signal);
+    try {
+      const r = await this.ch.query({ query: sql, format: 'TabSeparatedWithNames', abort_signal: signal });
+      return parseTsv(await r.text());
+    } catch (e) {
+      throw toFerryError(e, context);
+    }
+  }
+
+  /** Runs a statement without a result (DDL, ALTER ... DELETE, TRUNCATE). */
+  async command(sql: string, signal: AbortSignal | undefined, context: string, settings: Settings = {}): Promise<void> {
+    throwIfAborted(signal);
+    try {
+      await this.ch.command({ query: sql, abort_signal: signal, clickhouse_settings: settings as never });
+    } catch (e) {
+      throw toFerryError(e, context);
+    }
+  }
+
+  /**
+   * Sends `INSERT INTO <table> (<columns>) FORMAT <format>` with `body` as the payload, unchanged. One INSERT
+   * below max_insert_block_size rows is one part, written atomically.
+   */
+  async insert(tableSql: string, columnsSql: string, format: string, body: Buffer, signal: AbortSignal | undefined, context: string): Promise<void> {
+    throwIfAborted(signal);
+    try {
+      const r = await this.ch.exec({ query: `INSERT INTO ${tableSql} (${columnsSql}) FORMAT ${format}`, values: Readable.from([body]), abort_signal: signal });
+      r.stream.resume();
+      await new Promise<void>((resolve, reject) => {
+        r.stream.once('end', resolve);
+        r.stream.once('error', reject);
+      });
+    } catch (e) {
+      throw toFerryError(e, context);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.ch.close();
+  }
+}
+
+const TSV_ESCAPES: Record<string, string> = { b: '\b', f: '\f', r: '\r', n: '\n', t: '\t', '0': '\0', "'": "'", '\\': '\\' };
+
+/** TabSeparatedWithNames text -> rows (`\\N` is NULL; backslash escapes undone). */
+export function parseTsv(text: string): Array<Record<string, string | null>> {
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  const unescape = (f: string): string | null => (f === '\\N' ? null : f.replace(/\\(.)/g, (_m, c: string) => TSV_ESCAPES[c] ?? c));
+  const names = (lines.shift() ?? '').split('\t').map((n) => unescape(n) ?? '');
+  return lines.map((l) => {
+    const fields = l.split('\t');
+    const row: Record<string, string | null> = {};
+    names.forEach((n, i) => (row[n] = unescape(fields[i] ?? '')));
+    return row;
+  });
+}

@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto';
+import type { TableWriter } from '../../core/sinker.ts';
+import type { Row } from '../../core/values.ts';
+import type { ClickhouseApi } from './client.ts';
+import { quoteIdent, quoteTable } from './sql.ts';
+import { encodeLine, payload, type TargetShape } from './target.ts';
+import { SNAPSHOT_VERSION } from './version.ts';
+
+/** Inserts `rows` as one JSONEachRow INSERT (one part) with the given flag and version. */
+export async function insertRows(client: ClickhouseApi, shape: TargetShape, rows: Row[], version: number, signal: AbortSignal): Promise<void> {
+  if (!rows.length) return;
+  let lines = '';
+  for (const r of rows) lines += encodeLine(shape, r, 0, version);
+  await client.insert(shape.sql, shape.insertColumns, 'JSONEachRow', payload(shape, lines), signal, `target ${shape.id}`);
+}
+
+/**
+ * Snapshot writes into one ClickHouse table. Each `write` is one INSERT (one part, atomic) of rows with the
+ * snapshot version, so rewriting a batch leaves `FINAL` unchanged (ReplacingMergeTree collapses by key).
+ * Keyless tables (plain MergeTree) are replaced whole: `replaceAll` fills a staging copy and swaps it in.
+ */
+export class ClickhouseTableWriter implements TableWriter {
+  constructor(
+    private readonly client: ClickhouseApi,
+    private readonly shape: TargetShape,
+  ) {}
+
+  async write(rows: Row[], signal: AbortSignal): Promise<void> {
+    await insertRows(this.client, this.shape, rows, SNAPSHOT_VERSION, signal);
+  }
+
+  /**
+   * Fills `<tb>__ferry_<random>` (CREATE TABLE ... AS the target) and swaps it with the target: EXCHANGE TABLES
+   * where the database supports it (Atomic, 20.10+), else one RENAME statement; the old content is dropped. A
+   * failed or stopped run drops its staging table, so a rerun converges on the source content.
+   */
+  async replaceAll(batches: AsyncIterable<Row[]>, signal: AbortSignal): Promise<number> {
+    const t = this.shape.table;
+    const staging = { db: t.db, tb: `${t.tb}__ferry_${randomBytes(4).toString('hex')}` };
+    const ctx = `target ${this.shape.id}`;
+    await this.client.command(`CREATE TABLE ${quoteTable(staging)} AS ${this.shape.sql}`, signal, ctx);
+    let n = 0;
+    try {
+      const into = { ...this.shape, sql: quoteTable(staging) };
+      for await (const rows of batches) {
+        await insertRows(this.client, into, rows, SNAPSHOT_VERSION, signal);
+        n += rows.length;
+      }
+      try {
+        await this.client.command(`EXCHANGE TABLES ${this.shape.sql} AND ${quoteTable(staging)}`, signal, ctx);
+      } catch {
+        const old = { db: t.db, tb: `${staging.tb}_old` };
+        await this.client.command(`RENAME TABLE ${this.shape.sql} TO ${quoteTable(old)}, ${quoteTable(staging)} TO ${this.shape.sql}`, signal, ctx);
+        await this.client.command(`RENAME TABLE ${quoteTable(old)} TO ${quoteTable(staging)}`, signal, ctx);
+      }
+    } finally {
+      await this.client.command(`DROP TABLE IF EXISTS ${quoteIdent(staging.db)}.${quoteIdent(staging.tb)}`, undefined, ctx).catch(() => undefined);
+    }
+    return n;
+  }
+
+  async close(): Promise<void> {}
+}
