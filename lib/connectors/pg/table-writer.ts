@@ -37,6 +37,8 @@ export interface WriterOptions {
 }
 
 const UNIQUE_VIOLATION = '23505';
+/** Batches already sorted by key (a retried batch is not sorted again). */
+const sortedByKey = new WeakSet<EncodedRow[]>();
 
 /**
  * When `auto` mode tries COPY. A batch whose keys are new (the normal case: an empty target) costs a COPY;
@@ -105,7 +107,6 @@ export class PgTableWriter implements TableWriter {
       });
     }
     const { keyed, nullKey } = this.enc.split(this.enc.encode(rows));
-    if (this.o.mode !== 'copy') keyed.sort((a, b) => (this.enc.keyText(a) < this.enc.keyText(b) ? -1 : 1));
     for (let attempt = 1; ; attempt++) {
       try {
         await this.pool.withClient(signal, (client) => this.writeOnce({ client, target: this.pool.target, signal, ctx: this.ctx }, keyed, nullKey));
@@ -148,6 +149,12 @@ export class PgTableWriter implements TableWriter {
 
   private async writeOnce(s: Session, keyed: EncodedRow[], nullKey: EncodedRow[]): Promise<void> {
     if (await this.tryCopyDirect(s, keyed, nullKey)) return;
+    // Key order fixes the row-lock order of multi-row INSERTs, so overlapping writers cannot deadlock (the
+    // staging path orders in SQL; a COPY into the table does not need it). Sorted once per writer batch.
+    if (this.o.mode !== 'copy' && !sortedByKey.has(keyed)) {
+      keyed.sort((a, b) => (this.enc.keyText(a) < this.enc.keyText(b) ? -1 : 1));
+      sortedByKey.add(keyed);
+    }
     if (this.usesStaging(nullKey)) await this.ensureStaging(s);
     try {
       await inTransaction(s, () => this.apply(s, keyed, nullKey, false));

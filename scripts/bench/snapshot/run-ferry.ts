@@ -28,8 +28,8 @@ export interface FerryKnobs {
  * One `ferry run` as a user runs it: a child process on a generated task_config.ini, `--init` so an earlier
  * run's checkpoints never skip work. The target table must already exist and be empty.
  */
-export async function runFerry(path: BenchPath, knobs: FerryKnobs, workDir: string, round = 0): Promise<FerryRun> {
-  const tag = `${path.id}-p${knobs.parallel}-b${knobs.batch}-c${knobs.chunkRows}${knobs.buffer ? `-q${knobs.buffer}` : ''}`;
+export async function runFerry(path: BenchPath, knobs: FerryKnobs, workDir: string, round = 0, phase = ''): Promise<FerryRun> {
+  const tag = `${path.id}-p${knobs.parallel}-b${knobs.batch}-c${knobs.chunkRows}${knobs.buffer ? `-q${knobs.buffer}` : ''}${phase ? `-${phase}` : ''}`;
   // One folder per round: a failed run's log and config stay next to the runs that passed.
   const dir = join(workDir, `${tag}-r${round}`);
   mkdirSync(dir, { recursive: true });
@@ -66,6 +66,37 @@ export async function runFerry(path: BenchPath, knobs: FerryKnobs, workDir: stri
   }
   const prof = knobs.cpuProf ? readdirSafe(profDir).find((f) => f.endsWith('.cpuprofile')) : undefined;
   return { ...m, configFile, logFile, summary, cpuProfile: prof ? join(profDir, prof) : undefined };
+}
+
+/** A struct task's extra keys: the same endpoints, filter and router as the copy, only these phases. */
+const structKeys = (phases: string) => [
+  { section: 'extractor', key: 'extract_type', value: 'struct' },
+  { section: 'sinker', key: 'sink_type', value: 'struct' },
+  { section: 'filter', key: 'do_structures', value: phases },
+];
+
+/**
+ * The whole migration as an ape-dts user runs it against an empty target: struct (database,table), the
+ * snapshot, struct (constraint,index). Seconds and CPU are summed, RSS is the highest of the three; the
+ * copy's summary is reported. Fails (code != 0) as soon as one step does.
+ */
+export async function runFerryWithStruct(path: BenchPath, knobs: FerryKnobs, workDir: string, round = 0): Promise<FerryRun> {
+  const before = await runFerry(path, { ...knobs, extra: [...knobs.extra, ...structKeys('database,table')] }, workDir, round, 'struct1');
+  if (before.code !== 0) return { ...before, summary: undefined };
+  const copy = await runFerry(path, knobs, workDir, round);
+  if (copy.code !== 0) return copy;
+  const after = await runFerry(path, { ...knobs, extra: [...knobs.extra, ...structKeys('constraint,index')] }, workDir, round, 'struct2');
+  const all = [before, copy, after];
+  const sum = (f: (m: FerryRun) => number | undefined) => (all.every((m) => f(m) !== undefined) ? all.reduce((a, m) => a + f(m)!, 0) : undefined);
+  return {
+    ...copy,
+    code: after.code,
+    timedOut: all.some((m) => m.timedOut),
+    seconds: sum((m) => m.seconds)!,
+    cpuSeconds: sum((m) => m.cpuSeconds),
+    peakRssMb: Math.max(...all.map((m) => m.peakRssMb ?? 0)) || undefined,
+    logFile: after.code !== 0 ? after.logFile : copy.logFile,
+  };
 }
 
 const readdirSafe = (d: string): string[] => {
