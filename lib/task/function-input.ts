@@ -21,6 +21,9 @@ const taskRef = z
 
 export const planEventSchema = z.intersection(taskRef, z.object({ init: z.boolean().optional() }));
 export const chunkEventSchema = z.intersection(taskRef, z.object({ chunkId: z.string().min(1) }));
+/** finalize and status need only the task (a `chunkId` or `init` carried along from the state is ignored). */
+export const finalizeEventSchema = taskRef;
+export const statusEventSchema = taskRef;
 export type PlanEvent = z.infer<typeof planEventSchema>;
 export type ChunkEvent = z.infer<typeof chunkEventSchema>;
 
