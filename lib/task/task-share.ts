@@ -27,9 +27,10 @@ export function chunksForTask<T>(chunks: readonly T[], share: TaskShare): T[] {
  * the flag or variable when a value is missing or out of range.
  */
 export function resolveTaskShare(flags: { taskIndex?: string; taskCount?: string }, env: NodeJS.ProcessEnv = process.env): TaskShare {
-  const index = parseCount(flags.taskIndex ?? env.CLOUD_RUN_TASK_INDEX, flags.taskIndex !== undefined ? '--task-index' : 'CLOUD_RUN_TASK_INDEX', 0);
+  const indexName = flags.taskIndex !== undefined ? '--task-index' : 'CLOUD_RUN_TASK_INDEX';
+  const index = parseCount(flags.taskIndex ?? env.CLOUD_RUN_TASK_INDEX, indexName, 0);
   const count = parseCount(flags.taskCount ?? env.CLOUD_RUN_TASK_COUNT, flags.taskCount !== undefined ? '--task-count' : 'CLOUD_RUN_TASK_COUNT', 1);
-  if (index >= count) throw new FerryError('CF001', `--task-index: ${index} is not below the task count ${count}`, { details: { key: '--task-index' } });
+  if (index >= count) throw new FerryError('CF001', `${indexName}: ${index} is not below the task count ${count}`, { details: { key: indexName } });
   return { index, count };
 }
 
