@@ -14,6 +14,7 @@ import { registry } from '../../lib/metrics/registry.ts';
 import { runCdc } from '../../lib/task/cdc-task.ts';
 import { runSnapshotAndCdc } from '../../lib/task/handover.ts';
 import { leaseTtlFromEnv } from '../../lib/cli/commands.ts';
+import { cdcEnvSchema, parseEvent } from '../../lib/task/function-input.ts';
 
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const logger = createLogger({ level: (env.FERRY_LOG_LEVEL as LogLevel) ?? 'info' }).child({ stage: 'cdc-main' });
@@ -26,8 +27,9 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
   process.once('SIGINT', onSignal);
   let server: ReturnType<typeof createServer> | undefined;
   try {
-    const input = env.FERRY_CONFIG_JSON ? (JSON.parse(env.FERRY_CONFIG_JSON) as Record<string, unknown>) : env.FERRY_CONFIG;
-    if (!input) throw new FerryError('CF002', 'FERRY_CONFIG: expected a task config path (or FERRY_CONFIG_JSON), got nothing');
+    if (!env.FERRY_CONFIG && !env.FERRY_CONFIG_JSON) throw new FerryError('CF002', 'FERRY_CONFIG: expected a task config path (or FERRY_CONFIG_JSON), got nothing');
+    const vars = parseEvent(cdcEnvSchema, env, 'cdc environment');
+    const input = vars.FERRY_CONFIG_JSON ? (JSON.parse(vars.FERRY_CONFIG_JSON) as Record<string, unknown>) : vars.FERRY_CONFIG!;
     const { config, warnings } = await loadTaskConfig(input, { env });
     for (const w of warnings) logger.warn(w, { kind: 'config' });
     if (env.FERRY_METRICS_PORT) {

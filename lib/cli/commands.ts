@@ -1,15 +1,15 @@
 import { FerryError } from '../core/errors.ts';
 import { loadTaskConfig } from '../config/load.ts';
 import { deadlineSignal } from '../core/signal.ts';
-import { ensurePlan, loadPlan, readPlan } from '../plan/planner.ts';
-import { planKey } from '../checkpoint/keys.ts';
-import { readCdcRecord } from '../task/cdc-position.ts';
+import { ensurePlan, loadPlan } from '../plan/planner.ts';
+import { readTaskStatus } from '../task/status.ts';
+import { resolveTaskShare, runTaskShare } from '../task/task-share.ts';
 import { runChunk } from '../task/chunk-runner.ts';
 import { runWorker } from '../task/chunk-worker.ts';
 import { TaskResources } from '../task/resources.ts';
 import { runCdc } from '../task/cdc-task.ts';
 import { runSnapshotAndCdc } from '../task/handover.ts';
-import { doneChunks, forgetTask, runSnapshot, type SnapshotSummary } from '../task/snapshot-task.ts';
+import { forgetTask, runSnapshot, type SnapshotSummary } from '../task/snapshot-task.ts';
 import { logProgress, ttyProgress } from '../task/progress.ts';
 import { openContext, stopOnSignals, type CommonFlags } from './context.ts';
 import { structCommand } from './struct-command.ts';
@@ -100,15 +100,25 @@ export async function planCommand(configPath: string, flags: CommonFlags & { ini
   }
 }
 
-/** `ferry chunk <config> <chunkId>`: copy one chunk (what a chunk function does); `--deadline-ms` bounds it. */
-export async function chunkCommand(configPath: string, chunkId: string, flags: CommonFlags & { deadlineMs?: string }): Promise<number> {
+/**
+ * `ferry chunk <config> [chunkId]`: copy one chunk (what a chunk function does), or without a chunk id this
+ * task's share of the plan (`--task-index/--task-count`, default CLOUD_RUN_TASK_INDEX/COUNT: a Cloud Run job).
+ * `--deadline-ms` bounds it.
+ */
+export async function chunkCommand(configPath: string, chunkId: string | undefined, flags: CommonFlags & { deadlineMs?: string; taskIndex?: string; taskCount?: string }): Promise<number> {
+  const share = chunkId === undefined ? resolveTaskShare(flags) : undefined;
   const ctx = await openContext(configPath, { ...flags, progress: false });
   const resources = new TaskResources(ctx.cfg, ctx.logger);
   const stop = stopOnSignals(ctx.logger);
   try {
     const signal = flags.deadlineMs ? deadlineSignal(Date.now() + Number(flags.deadlineMs), 0, stop.signal) : stop.signal;
+    if (share) {
+      const r = await runTaskShare(ctx.cfg, share, { store: ctx.store, logger: ctx.logger, signal });
+      out(JSON.stringify(r));
+      return r.partial > 0 || r.done + r.skipped < r.chunks ? 130 : 0;
+    }
     const plan = await loadPlan(ctx.store, ctx.cfg.taskId, signal);
-    const r = await runChunk({ cfg: ctx.cfg, store: ctx.store, resources, logger: ctx.logger }, plan, chunkId, { signal });
+    const r = await runChunk({ cfg: ctx.cfg, store: ctx.store, resources, logger: ctx.logger }, plan, chunkId!, { signal });
     out(JSON.stringify(r));
     return 0;
   } finally {
@@ -143,23 +153,10 @@ export async function workerCommand(configPath: string, flags: CommonFlags & { s
 export async function statusCommand(configPath: string, flags: CommonFlags & { json?: boolean }): Promise<number> {
   const ctx = await openContext(configPath, { ...flags, progress: false });
   try {
-    const got = await ctx.store.get(planKey(ctx.cfg.taskId));
-    const cdc = await readCdcRecord(ctx.store, ctx.cfg.taskId);
-    const cdcStatus = cdc && {
-      position: cdc.position.data,
-      committedAt: cdc.appliedAt,
-      // Lag: now minus the source commit time of the last transaction durable in the target.
-      lagSeconds: cdc.sourceTs ? Math.max(0, Math.round((Date.now() - cdc.sourceTs) / 100) / 10) : undefined,
-    };
-    let snapshot: Record<string, unknown> = { planned: false };
-    if (got) {
-      const plan = readPlan(got.value);
-      const done = await doneChunks(ctx.store, plan, new AbortController().signal);
-      const rows = [...done.values()].reduce((a, b) => a + b, 0);
-      snapshot = { planned: true, tables: plan.tables.length, chunks: plan.chunks.length, chunksDone: done.size, rowsDone: rows };
-    }
+    const st = await readTaskStatus(ctx.store, ctx.cfg.taskId, new AbortController().signal);
+    const { cdc: cdcStatus, ...snapshot } = st;
     if (flags.json) {
-      out(JSON.stringify({ taskId: ctx.cfg.taskId, ...snapshot, ...(cdcStatus ? { cdc: cdcStatus } : {}) }));
+      out(JSON.stringify(st));
       return 0;
     }
     out(snapshot.planned

@@ -36,9 +36,11 @@ export async function main(argv: string[]): Promise<number> {
       code = await planCommand(config, { ...flags(), ...o });
     });
   program
-    .command('chunk <config> <chunkId>')
-    .description('copy one chunk of the stored plan')
+    .command('chunk <config> [chunkId]')
+    .description('copy one chunk of the stored plan; without a chunk id, this task\'s share (task i of n runs chunks i, i+n, ...)')
     .option('--deadline-ms <ms>', 'stop cleanly after this many ms and report partial')
+    .option('--task-index <i>', 'this task\'s index (default: CLOUD_RUN_TASK_INDEX)')
+    .option('--task-count <n>', 'number of tasks (default: CLOUD_RUN_TASK_COUNT)')
     .action(async (config, chunkId, o) => {
       code = await chunkCommand(config, chunkId, { ...flags(), ...o });
     });

@@ -21,6 +21,30 @@ const taskRef = z
 
 export const planEventSchema = z.intersection(taskRef, z.object({ init: z.boolean().optional() }));
 export const chunkEventSchema = z.intersection(taskRef, z.object({ chunkId: z.string().min(1) }));
+/** finalize and status need only the task (a `chunkId` or `init` carried along from the state is ignored). */
+export const finalizeEventSchema = taskRef;
+export const statusEventSchema = taskRef;
+/**
+ * The CDC container's environment (functions/cdc/main.ts; events/cdc.json documents it). Exactly one of
+ * FERRY_CONFIG (a config file path) or FERRY_CONFIG_JSON (the sections as a JSON object); other variables
+ * of the process environment pass through untouched.
+ */
+const secs = z.string().regex(/^\d+$/, 'expected whole seconds');
+export const cdcEnvSchema = z
+  .object({
+    FERRY_CONFIG: z.string().min(1).optional(),
+    FERRY_CONFIG_JSON: z
+      .string()
+      .refine((s) => { try { return typeof JSON.parse(s) === 'object'; } catch { return false; } }, 'expected the config sections as a JSON object')
+      .optional(),
+    FERRY_SNAPSHOT_FIRST: z.enum(['0', '1']).optional(),
+    FERRY_METRICS_PORT: z.string().regex(/^\d+$/, 'expected a port number').optional(),
+    FERRY_LEASE_TTL_SECS: secs.optional(),
+    FERRY_LEASE_WAIT_SECS: secs.optional(),
+    FERRY_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).optional(),
+  })
+  .refine((v) => Boolean(v.FERRY_CONFIG) !== Boolean(v.FERRY_CONFIG_JSON), { message: 'FERRY_CONFIG: set exactly one of FERRY_CONFIG (a path) or FERRY_CONFIG_JSON' });
+export type CdcEnv = z.infer<typeof cdcEnvSchema>;
 export type PlanEvent = z.infer<typeof planEventSchema>;
 export type ChunkEvent = z.infer<typeof chunkEventSchema>;
 

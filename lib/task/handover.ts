@@ -4,7 +4,7 @@ import type { TaskConfig } from '../config/types.ts';
 import { leaseName } from '../checkpoint/keys.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
 import { anySignal } from '../core/signal.ts';
-import { readCdcRecord, writeCdcRecord } from './cdc-position.ts';
+import { recordCdcStart } from './cdc-start.ts';
 import { runSnapshot, forgetTask, type SnapshotSummary } from './snapshot-task.ts';
 import { runCdc, type CdcSummary } from './cdc-task.ts';
 import { TaskResources } from './resources.ts';
@@ -37,11 +37,7 @@ export async function runSnapshotAndCdc(cfg: TaskConfig, o: HandoverOptions): Pr
     ttlMs: o.leaseTtlMs ?? 30_000, waitMs: o.leaseWaitMs ?? 0, signal: o.signal, logger,
   });
   try {
-    if (!(await readCdcRecord(o.store, cfg.taskId, o.signal))) {
-      const position = await (await resources.cdcSource()).currentPosition(o.signal);
-      await writeCdcRecord(o.store, cfg.taskId, { position, appliedAt: new Date().toISOString(), handover: true }, { lease: lease.lease.name, epoch: lease.lease.epoch }, o.signal);
-      logger.info('cdc start recorded before the snapshot', { position: position.data });
-    }
+    await recordCdcStart(o.store, cfg.taskId, resources, { lease: lease.lease.name, epoch: lease.lease.epoch }, logger, o.signal);
     const snapshot = await runSnapshot(cfg, { store: o.store, logger, signal: anySignal([o.signal, lease.lost.signal]), resources, progress: o.progress });
     if (snapshot.status !== 'done') return { snapshot };
     const cdc = await runCdc(cfg, { store: o.store, logger, signal: o.signal, resources, lease, maxTransactions: o.maxTransactions });
