@@ -184,14 +184,17 @@ describe('MySQL -> ClickHouse (18.16 over HTTP): struct, snapshot, CDC through `
     }
   });
 
-  it('a value the target type cannot hold: the snapshot fails with IN001 naming the table and the key', async () => {
-    await src.exec(`CREATE TABLE bad (id INT PRIMARY KEY, d DATE); INSERT INTO bad VALUES (1, '2000-01-01'), (7, '1000-01-01')`);
+  it('a value the target type cannot hold: IN001 naming table and key, nothing of the batch written (payload already streaming)', async () => {
+    // 30,000 good rows (about 2.5 MB of JSON, so several payload chunks are sent) before the bad one, in one batch.
+    await src.exec(`CREATE TABLE bad (id INT PRIMARY KEY, d DATE, f VARCHAR(80));
+      INSERT INTO bad SELECT seq, '2000-01-01', REPEAT('x', 60) FROM seq_1_to_30000;
+      INSERT INTO bad VALUES (99999, '1000-01-01', 'x')`);
     const only = { filter: { do_dbs: '', do_tbs: `${src.name}.bad` } };
     const s = await runFerry(['run', await task('struct', 'bad_struct', { ...only, sinker: { conflict_policy: 'ignore' } })]);
     assert.equal(s.code, 0, s.stderr.slice(-2000));
-    const r = await runFerry(['run', await task('snapshot', 'bad_snap', only)]);
+    const r = await runFerry(['run', await task('snapshot', 'bad_snap', { ...only, extractor: { batch_size: 50000 } })]);
     assert.notEqual(r.code, 0);
-    assert.match(r.stderr, new RegExp(`IN001.*${dst}\\.bad: value does not fit column d .*id=7`));
+    assert.match(r.stderr, new RegExp(`IN001.*${dst}\\.bad: value does not fit column d .*id=99999`));
     const [n] = await ch.rows<{ n: string }>(`SELECT count() AS n FROM \`${dst}\`.bad`, undefined, 'count');
     assert.equal(Number(n.n), 0, 'nothing of the failed batch was written');
   });

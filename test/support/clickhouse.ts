@@ -9,7 +9,7 @@ import type { EndpointConfig } from '../../lib/config/types.ts';
 import { silentLogger } from '../../lib/core/logger.ts';
 import type { ColumnMeta, Row, SnapshotSource, TableMeta } from '../../lib/core/index.ts';
 import { normalizeValue } from '../../lib/check/normalize.ts';
-import { ClickhouseClient, parseTsv, type ClickhouseApi, type Settings } from '../../lib/connectors/clickhouse/client.ts';
+import { ClickhouseClient, parseTsv, type ClickhouseApi, type Payload, type Settings } from '../../lib/connectors/clickhouse/client.ts';
 import { resolveClickhouseConfig } from '../../lib/connectors/clickhouse/config.ts';
 import { toFerryError } from '../../lib/connectors/clickhouse/errors.ts';
 import { featuresOf, type ServerFeatures } from '../../lib/connectors/clickhouse/features.ts';
@@ -99,7 +99,8 @@ export class ChdbApi implements ClickhouseApi {
    * The payload goes, unchanged, through chdb's raw insert -- which accepts only plain `db.tb` names -- into a
    * Memory copy of the target (same column types, so the same parser), then INSERT ... SELECT into the target.
    */
-  async insert(tableSql: string, columnsSql: string, format: string, body: Buffer, _s: AbortSignal | undefined, context: string): Promise<void> {
+  async insert(tableSql: string, columnsSql: string, format: string, payload: Payload, _s: AbortSignal | undefined, context: string): Promise<void> {
+    const body = Buffer.isBuffer(payload) ? payload : Buffer.concat(payload);
     this.log.push({ sql: `INSERT INTO ${tableSql} (${columnsSql}) FORMAT ${format}`, body });
     const columns = columnsSql.split(', ').map((c) => c.slice(1, -1).replace(/\\(.)/g, '$1'));
     const stage = 'default.ferry_chdb_stage';

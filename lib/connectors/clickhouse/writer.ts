@@ -6,12 +6,44 @@ import { quoteIdent, quoteTable } from './sql.ts';
 import { encodeLine, payload, type TargetShape } from './target.ts';
 import { SNAPSHOT_VERSION } from './version.ts';
 
-/** Inserts `rows` as one JSONEachRow INSERT (one part) with the given flag and version. */
-export async function insertRows(client: ClickhouseApi, shape: TargetShape, rows: Row[], version: number, signal: AbortSignal): Promise<void> {
-  if (!rows.length) return;
+/**
+ * Payload bounds of a snapshot insert. The payload is built as chunks of about `chunkChars` characters (Buffers off
+ * the JS heap, no single giant string) and sent only once complete, so a value that does not fit (IN001) stops the
+ * batch before anything is sent: ClickHouse writes whatever a request delivered, even one cut short. A batch
+ * whose payload passes `maxBytes` is sent as several INSERTs of at most about that size, which bounds memory
+ * whatever the row size; the rows an earlier INSERT of a failed batch wrote are source rows at the snapshot
+ * version, so a rerun converges (FINAL unchanged).
+ */
+export interface PayloadLimits {
+  chunkChars: number;
+  maxBytes: number;
+}
+
+export const PAYLOAD_LIMITS: PayloadLimits = { chunkChars: 1 << 20, maxBytes: 32 << 20 };
+
+/** Inserts `rows` with the given version: one JSONEachRow INSERT (one part) per `limits.maxBytes` of payload. */
+export async function insertRows(client: ClickhouseApi, shape: TargetShape, rows: Row[], version: number, signal: AbortSignal, limits = PAYLOAD_LIMITS): Promise<void> {
+  let chunks: Buffer[] = [];
+  let bytes = 0;
   let lines = '';
-  for (const r of rows) lines += encodeLine(shape, r, 0, version);
-  await client.insert(shape.sql, shape.insertColumns, 'JSONEachRow', payload(shape, lines), signal, `target ${shape.id}`);
+  const send = async () => {
+    if (lines) chunks.push(payload(shape, lines));
+    lines = '';
+    if (chunks.length) await client.insert(shape.sql, shape.insertColumns, 'JSONEachRow', chunks, signal, `target ${shape.id}`);
+    chunks = [];
+    bytes = 0;
+  };
+  for (const r of rows) {
+    lines += encodeLine(shape, r, 0, version);
+    if (lines.length >= limits.chunkChars) {
+      const b = payload(shape, lines);
+      chunks.push(b);
+      bytes += b.length;
+      lines = '';
+      if (bytes >= limits.maxBytes) await send();
+    }
+  }
+  await send();
 }
 
 /**
