@@ -105,6 +105,11 @@ export async function run(argv: string[]): Promise<number> {
   process.stdout.write(`  ratio ferry / peer           ${ratio.toFixed(2)}x (goal >= 0.7x)\n`);
   process.stdout.write(`  CPU s per 1M rows: ferry run = ferry ${f.cpuSeconds === undefined ? '?' : perM(f.cpuSeconds)} + mariadbd ${perM(fr.mysql)} + clickhouse ${perM(fr.clickhouse)}; ` +
     `peer = mariadbd ${perM(pr.mysql)} + clickhouse ${perM(pr.clickhouse)}\n`);
+  // RSS through the run (quarters of the samples): flat when memory does not grow with the rows copied.
+  if (f.rss.length >= 4) {
+    const q = [1, 2, 3, 4].map((i) => f.rss[Math.min(f.rss.length - 1, Math.floor((f.rss.length * i) / 4) - 1)]);
+    process.stdout.write(`  ferry RSS over the run:      ${q.map(([t, mb]) => `${mb} MB at ${t}s`).join(', ')}\n`);
+  }
   if (cpuProf) {
     const prof = readdirSync(profDir).find((x) => x.endsWith('.cpuprofile'));
     if (prof) process.stdout.write('\n' + formatProfile('ferry', summarizeCpuProfile(join(profDir, prof), repoRoot, 25)) + '\n');

@@ -170,7 +170,7 @@ describe('chdb (ClickHouse 26.x in-process): DDL and payloads for modern servers
     await api.command(`TRUNCATE TABLE ${db}.nokey`, never, 'test');
     const rows = Array.from({ length: 500 }, (_v, i) => ({ a: i, b: 'x'.repeat(50) }));
     const sent = api.log.length;
-    await insertRows(api, shape, rows, 0, never, { chunkChars: 2000, maxBytes: 10_000 });
+    await insertRows(api, shape, rows, 0, never, { chunkBytes: 2000, maxBytes: 10_000 });
     const inserts = api.log.slice(sent).filter((l) => l.body);
     assert.ok(inserts.length >= 3, `${inserts.length} INSERTs`);
     for (const l of inserts) assert.ok(l.body!.length < 10_000 + 2000 + 200, `${l.body!.length} bytes in one INSERT`);

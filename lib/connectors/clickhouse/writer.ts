@@ -3,45 +3,53 @@ import type { TableWriter } from '../../core/sinker.ts';
 import type { Row } from '../../core/values.ts';
 import type { ClickhouseApi } from './client.ts';
 import { quoteIdent, quoteTable } from './sql.ts';
-import { encodeLine, payload, type TargetShape } from './target.ts';
+import { encodeLine, type TargetShape } from './target.ts';
 import { SNAPSHOT_VERSION } from './version.ts';
 
 /**
- * Payload bounds of a snapshot insert. The payload is built as chunks of about `chunkChars` characters (Buffers off
- * the JS heap, no single giant string) and sent only once complete, so a value that does not fit (IN001) stops the
- * batch before anything is sent: ClickHouse writes whatever a request delivered, even one cut short. A batch
- * whose payload passes `maxBytes` is sent as several INSERTs of at most about that size, which bounds memory
+ * Payload bounds of a snapshot insert. Lines are written straight into Buffers of `chunkBytes` (off the JS heap; no
+ * batch-sized string is ever built) and the payload is sent only once complete, so a value that does not fit
+ * (IN001) stops the batch before anything is sent: ClickHouse writes whatever a request delivered, even one cut
+ * short. A batch whose payload passes `maxBytes` is sent as several INSERTs of about that size, which bounds memory
  * whatever the row size; the rows an earlier INSERT of a failed batch wrote are source rows at the snapshot
  * version, so a rerun converges (FINAL unchanged).
  */
 export interface PayloadLimits {
-  chunkChars: number;
+  chunkBytes: number;
   maxBytes: number;
 }
 
-export const PAYLOAD_LIMITS: PayloadLimits = { chunkChars: 1 << 20, maxBytes: 32 << 20 };
+export const PAYLOAD_LIMITS: PayloadLimits = { chunkBytes: 1 << 20, maxBytes: 32 << 20 };
 
 /** Inserts `rows` with the given version: one JSONEachRow INSERT (one part) per `limits.maxBytes` of payload. */
 export async function insertRows(client: ClickhouseApi, shape: TargetShape, rows: Row[], version: number, signal: AbortSignal, limits = PAYLOAD_LIMITS): Promise<void> {
+  const enc = shape.latin1 ? 'latin1' : 'utf8';
+  // A UTF-16 code unit takes at most 3 UTF-8 bytes (latin1: 1), so `room` checks never need byteLength.
+  const perUnit = shape.latin1 ? 1 : 3;
   let chunks: Buffer[] = [];
   let bytes = 0;
-  let lines = '';
+  let buf = Buffer.alloc(0);
+  let pos = 0;
+  const seal = () => {
+    if (pos) chunks.push(buf.subarray(0, pos));
+    bytes += pos;
+    buf = Buffer.alloc(0);
+    pos = 0;
+  };
   const send = async () => {
-    if (lines) chunks.push(payload(shape, lines));
-    lines = '';
+    seal();
     if (chunks.length) await client.insert(shape.sql, shape.insertColumns, 'JSONEachRow', chunks, signal, `target ${shape.id}`);
     chunks = [];
     bytes = 0;
   };
   for (const r of rows) {
-    lines += encodeLine(shape, r, 0, version);
-    if (lines.length >= limits.chunkChars) {
-      const b = payload(shape, lines);
-      chunks.push(b);
-      bytes += b.length;
-      lines = '';
+    const line = encodeLine(shape, r, 0, version);
+    if (pos + line.length * perUnit > buf.length) {
+      seal();
       if (bytes >= limits.maxBytes) await send();
+      buf = Buffer.allocUnsafe(Math.max(limits.chunkBytes, line.length * perUnit));
     }
+    pos += buf.write(line, pos, enc);
   }
   await send();
 }
