@@ -113,7 +113,7 @@ describe('MySQL -> ClickHouse (18.16 over HTTP): struct, snapshot, CDC through `
     assert.deepEqual(Object.fromEntries(await targetTypes(ch, dst, 'we"ird tb')), {
       'sel ect': 'Int32', 'a`b': 'Nullable(String)', ü: 'Nullable(Int32)', _ape_dts_is_deleted: 'UInt8', _ape_dts_timestamp: 'Int64',
     });
-    const engines = await ch.rows<{ name: string; engine: string; sorting_key?: string }>(`SELECT name, engine FROM system.tables WHERE database = '${dst}' ORDER BY name`, undefined, 't');
+    const engines = await ch.rows<{ name: string; engine: string }>(`SELECT name, engine FROM system.tables WHERE database = '${dst}' ORDER BY name`, undefined, 't');
     assert.deepEqual(engines.map((e) => [e.name, e.engine]), [['nokey', 'MergeTree'], ['types', 'ReplacingMergeTree'], ['we"ird tb', 'ReplacingMergeTree']]);
     // interrupt (the default): a second run stops at the first existing object.
     const again = await runFerry(['run', await task('struct', 'struct2')]);
