@@ -12,6 +12,8 @@ import type { ColumnMeta, Row, SchemaModel, StructTable, TargetChange, WriteTarg
 import { ClickhouseSinker } from '../../lib/connectors/clickhouse/sinker.ts';
 import { ClickhouseStructWriter } from '../../lib/connectors/clickhouse/struct.ts';
 import { MODERN, featuresOf } from '../../lib/connectors/clickhouse/features.ts';
+import { describeTarget } from '../../lib/connectors/clickhouse/target.ts';
+import { insertRows } from '../../lib/connectors/clickhouse/writer.ts';
 import { ChdbApi, readLive } from '../support/clickhouse.ts';
 
 const never = new AbortController().signal;
@@ -160,5 +162,19 @@ describe('chdb (ClickHouse 26.x in-process): DDL and payloads for modern servers
       });
       assert.equal(api.log.length, sent);
     }
+  });
+
+  it('payload bounds: chunks of bounded size; a batch over the byte bound goes as several INSERTs, all rows arrive', async () => {
+    const K2 = target('nokey', model.tables[1].columns, []);
+    const shape = await describeTarget(api, K2, never);
+    await api.command(`TRUNCATE TABLE ${db}.nokey`, never, 'test');
+    const rows = Array.from({ length: 500 }, (_v, i) => ({ a: i, b: 'x'.repeat(50) }));
+    const sent = api.log.length;
+    await insertRows(api, shape, rows, 0, never, { chunkBytes: 2000, maxBytes: 10_000 });
+    const inserts = api.log.slice(sent).filter((l) => l.body);
+    assert.ok(inserts.length >= 3, `${inserts.length} INSERTs`);
+    for (const l of inserts) assert.ok(l.body!.length < 10_000 + 2000 + 200, `${l.body!.length} bytes in one INSERT`);
+    const [n] = await api.rows<{ n: string; s: string }>(`SELECT count() AS n, toString(sum(a)) AS s FROM ${db}.nokey`, never, 'count');
+    assert.deepEqual([Number(n.n), Number(n.s)], [500, (499 * 500) / 2]);
   });
 });

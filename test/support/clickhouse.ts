@@ -9,12 +9,13 @@ import type { EndpointConfig } from '../../lib/config/types.ts';
 import { silentLogger } from '../../lib/core/logger.ts';
 import type { ColumnMeta, Row, SnapshotSource, TableMeta } from '../../lib/core/index.ts';
 import { normalizeValue } from '../../lib/check/normalize.ts';
-import { ClickhouseClient, parseTsv, type ClickhouseApi, type Settings } from '../../lib/connectors/clickhouse/client.ts';
+import { ClickhouseClient, parseTsv, type ClickhouseApi, type Payload, type Settings } from '../../lib/connectors/clickhouse/client.ts';
 import { resolveClickhouseConfig } from '../../lib/connectors/clickhouse/config.ts';
 import { toFerryError } from '../../lib/connectors/clickhouse/errors.ts';
 import { featuresOf, type ServerFeatures } from '../../lib/connectors/clickhouse/features.ts';
 import { DELETED_COL, parseType, quoteIdent, quoteTable, sqlString } from '../../lib/connectors/clickhouse/sql.ts';
 import { testUrls } from './services.ts';
+import { writeIni } from './cli.ts';
 import type { TaskConfig } from '../../lib/config/types.ts';
 import type { CheckpointStore } from '../../lib/core/checkpoint.ts';
 import { runCdc } from '../../lib/task/cdc-task.ts';
@@ -25,6 +26,28 @@ export function clickhouseEndpoint(over: Partial<EndpointConfig> = {}): Endpoint
 }
 
 export const clickhouseClient = (): ClickhouseClient => new ClickhouseClient(resolveClickhouseConfig(clickhouseEndpoint()), silentLogger);
+
+type Section = Record<string, string | number>;
+
+/**
+ * Writes the INI of a task into the test ClickHouse server, as a user writes it: `kind` struct (extract_type=struct,
+ * sink_type=struct) or snapshot (sink_type=write), checkpoints in `<dir>/<id>`. Empty values are left out.
+ */
+export function chTask(
+  dir: string,
+  id: string,
+  o: { kind: 'struct' | 'snapshot'; extractor: Section; sinker?: Section; filter?: Section; router?: Section },
+): Promise<string> {
+  const clean = (s: Section = {}) => Object.fromEntries(Object.entries(s).filter(([, v]) => v !== ''));
+  return writeIni(dir, {
+    extractor: clean({ extract_type: o.kind, ...o.extractor }),
+    sinker: clean({ db_type: 'clickhouse', sink_type: o.kind === 'struct' ? 'struct' : 'write', url: testUrls.clickhouse, ...o.sinker }),
+    filter: clean(o.filter),
+    router: clean(o.router),
+    checkpoint: { store: 'file', dir: `${dir}/${id}` },
+    global: { task_id: id },
+  }, `${id}.ini`);
+}
 
 /** The writers' ClickhouseApi over a chdb Session (ClickHouse 26.x in-process). */
 export class ChdbApi implements ClickhouseApi {
@@ -76,7 +99,8 @@ export class ChdbApi implements ClickhouseApi {
    * The payload goes, unchanged, through chdb's raw insert -- which accepts only plain `db.tb` names -- into a
    * Memory copy of the target (same column types, so the same parser), then INSERT ... SELECT into the target.
    */
-  async insert(tableSql: string, columnsSql: string, format: string, body: Buffer, _s: AbortSignal | undefined, context: string): Promise<void> {
+  async insert(tableSql: string, columnsSql: string, format: string, payload: Payload, _s: AbortSignal | undefined, context: string): Promise<void> {
+    const body = Buffer.isBuffer(payload) ? payload : Buffer.concat(payload);
     this.log.push({ sql: `INSERT INTO ${tableSql} (${columnsSql}) FORMAT ${format}`, body });
     const columns = columnsSql.split(', ').map((c) => c.slice(1, -1).replace(/\\(.)/g, '$1'));
     const stage = 'default.ferry_chdb_stage';

@@ -12,6 +12,9 @@ import { featuresOf, type ServerFeatures } from './features.ts';
 
 export type Settings = Record<string, string | number>;
 
+/** An insert payload: one Buffer, or its chunks in order. */
+export type Payload = Buffer | readonly Buffer[];
+
 /**
  * What the writers need from a ClickHouse connection. {@link ClickhouseClient} is the HTTP one; tests run the
  * same writers over chdb (an in-process current ClickHouse engine) through this interface.
@@ -22,7 +25,8 @@ export interface ClickhouseApi {
   /** Rows as the server's own text (TabSeparatedWithNames): exact for every type, NULL as null. */
   textRows(sql: string, signal: AbortSignal | undefined, context: string): Promise<Array<Record<string, string | null>>>;
   command(sql: string, signal: AbortSignal | undefined, context: string, settings?: Settings): Promise<void>;
-  insert(tableSql: string, columnsSql: string, format: string, body: Buffer, signal: AbortSignal | undefined, context: string): Promise<void>;
+  /** `body`: the complete payload, whole or as chunks sent one after the other. */
+  insert(tableSql: string, columnsSql: string, format: string, body: Payload, signal: AbortSignal | undefined, context: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -88,13 +92,15 @@ export class ClickhouseClient implements ClickhouseApi {
   }
 
   /**
-   * Sends `INSERT INTO <table> (<columns>) FORMAT <format>` with `body` as the payload, unchanged. One INSERT
-   * below max_insert_block_size rows is one part, written atomically.
+   * Sends `INSERT INTO <table> (<columns>) FORMAT <format>` with `body` as the payload, unchanged, chunk by chunk.
+   * One INSERT below min_insert_block_size_rows / _bytes is one part, written when the body ends -- also when the
+   * request is cut short, so callers send only complete payloads.
    */
-  async insert(tableSql: string, columnsSql: string, format: string, body: Buffer, signal: AbortSignal | undefined, context: string): Promise<void> {
+  async insert(tableSql: string, columnsSql: string, format: string, body: Payload, signal: AbortSignal | undefined, context: string): Promise<void> {
     throwIfAborted(signal);
     try {
-      const r = await this.ch.exec({ query: `INSERT INTO ${tableSql} (${columnsSql}) FORMAT ${format}`, values: Readable.from([body]), abort_signal: signal });
+      const values = Readable.from(Buffer.isBuffer(body) ? [body] : body, { objectMode: false, highWaterMark: 1 });
+      const r = await this.ch.exec({ query: `INSERT INTO ${tableSql} (${columnsSql}) FORMAT ${format}`, values, abort_signal: signal });
       r.stream.resume();
       await new Promise<void>((resolve, reject) => {
         r.stream.once('end', resolve);

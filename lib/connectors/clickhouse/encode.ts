@@ -50,9 +50,15 @@ export const SUPPORTED_BASES = new Set([
 
 const toLatin1 = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
 
+/** Characters JSON must escape, plus surrogates (a lone one is escaped by JSON.stringify, never sent raw). */
+const NEEDS_ESCAPE = /[\u0000-\u001f"\\\ud800-\udfff]/;
+
+/** A JSON string literal; most text needs no escape, and quoting it directly is cheaper than JSON.stringify. */
+export const jsonString = (s: string): string => (NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : '"' + s + '"');
+
 /** The encoder for one target column. `latin1`: the payload carries raw bytes (see module doc). */
 export function encoderFor(t: ParsedType, family: TypeFamily, latin1: boolean): Encode {
-  const str = latin1 ? (s: string) => JSON.stringify(toLatin1(s)) : (s: string) => JSON.stringify(s);
+  const str = latin1 ? (s: string) => JSON.stringify(toLatin1(s)) : jsonString;
   const text = (v: Exclude<Value, null>): string => {
     if (typeof v === 'string') return v;
     if (typeof v === 'number' || typeof v === 'bigint') return String(v);

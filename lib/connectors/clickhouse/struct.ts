@@ -34,7 +34,7 @@ export function createTableSql(t: StructTable, f: ServerFeatures): { sql: string
   const defs = t.columns.map((c) => {
     const object = `${t.db}.${t.tb}.${c.name}`;
     if ((EXTRA_COLUMNS as readonly string[]).includes(c.name)) {
-      throw new FerryError('MD002', `${object}: column name is reserved for ferry's ape-dts columns on ClickHouse`, { details: { object, type: c.nativeType } });
+      throw new FerryError('MD002', `${object} (${c.nativeType}): the column name is reserved for ape-dts's extra columns on ClickHouse; rename it (router col_map)`, { details: { object, type: c.nativeType } });
     }
     const m = mapType(c, f, object);
     if (m.flag) flags.push({ object, ...m.flag });

@@ -22,11 +22,11 @@ import { abortError, throwIfAborted } from '../../core/signal.ts';
 import type { ChunkSpec, ReadOptions, RowBatch, SnapshotSource } from '../../core/source.ts';
 import { column, tableId, type ColumnMeta, type TableMeta } from '../../core/table.ts';
 import { rowBytes, type KeyTuple, type Row } from '../../core/values.ts';
-import { destroy, release, type MysqlClient } from './client.ts';
+import { destroy, raceAbort, release, type MysqlClient } from './client.ts';
 import { classify } from './errors.ts';
 import { keyColumnsOf, keysetSelect, nullKeyCond, rangeConds, selectList, whereClause } from './keyset.ts';
 import { quoteIdent, quoteTable } from './sql.ts';
-import { rowArrays } from './row-stream.ts';
+import { decodedRows, rowArrays } from './row-stream.ts';
 import { rowDecoder } from './type-map.ts';
 
 export class MysqlSnapshotSource implements SnapshotSource {
@@ -58,13 +58,26 @@ export class MysqlSnapshotSource implements SnapshotSource {
     for (;;) {
       throwIfAborted(opts.signal);
       const sql = keysetSelect(meta, sel.cols, rangeConds(meta, after, upper), opts.where, batchSize);
-      const raw = await this.client.query<unknown[]>(sql, opts.signal, { rowsAsArray: true, context: `source ${tableId(meta)}` });
-      if (!raw.length) return;
-      const full = raw.map(sel.decode);
+      const full = await this.page(meta, sql, sel, opts.signal);
+      if (!full.length) return;
       const last = full[full.length - 1];
       after = kc.map((c) => last[c.name]);
-      yield batchOf(full.map(sel.project), after);
-      if (raw.length < batchSize) return;
+      yield batchOf(sel.projects ? full.map(sel.project) : full, after);
+      if (full.length < batchSize) return;
+    }
+  }
+
+  /** One keyset page, decoded row by row as it arrives; on abort the connection is destroyed (RT001). */
+  private async page(meta: TableMeta, sql: string, sel: Selected, signal: AbortSignal): Promise<Row[]> {
+    const conn = await this.client.connection(signal);
+    try {
+      const core = conn.connection as unknown as CoreConnection;
+      return await raceAbort(decodedRows(core, sql, sel.decode), signal, undefined, () => destroy(conn));
+    } catch (e) {
+      if (signal.aborted) throw abortError(signal);
+      throw classify(e, `source ${tableId(meta)}`);
+    } finally {
+      release(conn);
     }
   }
 
@@ -129,6 +142,8 @@ interface Selected {
   decode: (arr: unknown[]) => Row;
   /** Drops the key columns that were selected only to compute lastKey. */
   project: (row: Row) => Row;
+  /** False when `project` is the identity (no extra key column selected). */
+  projects: boolean;
 }
 
 function selectedColumns(meta: TableMeta, names: string[]): Selected {
@@ -146,7 +161,7 @@ function selectedColumns(meta: TableMeta, names: string[]): Selected {
         return out;
       }
     : (row: Row) => row;
-  return { cols: all, decode: rowDecoder(all), project };
+  return { cols: all, decode: rowDecoder(all), project, projects: extra.length > 0 };
 }
 
 /** Families whose ORDER BY must use bytes so that identical values sort next to each other. */

@@ -35,6 +35,13 @@ function serverPids(env: NodeJS.ProcessEnv = process.env): number[] {
   return [pidFrom(join(dir, 'mysql/pid')), pidFrom(join(dir, 'pg/pid'))].filter((p): p is number => p !== undefined);
 }
 
+/** CPU seconds one service of scripts/services.sh (`mysql`, `pg`, `clickhouse`) has used so far; undefined when not running. */
+export function serviceCpuSeconds(name: 'mysql' | 'pg' | 'clickhouse', env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const dir = env.FERRY_SERVICES_DIR ?? join(env.TMPDIR ?? tmpdir(), `ferry-services-${process.getuid?.() ?? 0}`);
+  const pid = pidFrom(join(dir, name, 'pid'));
+  return pid === undefined ? undefined : procCpu(pid);
+}
+
 /** CPU seconds of both servers so far; undefined when they were not started by scripts/services.sh. */
 export function serverCpuSeconds(): number | undefined {
   const pids = serverPids();
