@@ -15,6 +15,7 @@ import { taskConfigFromSections } from '../../lib/config/task.ts';
 import { runStruct } from '../../lib/struct/struct-task.ts';
 import { ensureServers, repoRoot, servers } from './support/servers.ts';
 import { measure } from './support/measure.ts';
+import { ferryEntry } from './support/ferry-cli.ts';
 import { serviceCpuSeconds } from './support/server-cpu.ts';
 import { formatProfile, summarizeCpuProfile } from './support/cpu-profile.ts';
 import { ensureMysqlDataset, SOURCE_DB, TABLE } from './snapshot/dataset.ts';
@@ -73,7 +74,7 @@ export async function run(argv: string[]): Promise<number> {
   log(`ferry run (parallel ${parallel}, batch ${batch}) into ClickHouse ${version}...`);
   const profDir = join(work, 'cpu-prof');
   const node = [process.execPath, ...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [])];
-  const fr = await serversCpu(() => measure([...node, join(repoRoot, 'bin/ferry.mjs'), 'run', ini, '--init', '--no-progress', '--json'], {
+  const fr = await serversCpu(() => measure([...node, ferryEntry(), 'run', ini, '--init', '--no-progress', '--json'], {
     cwd: repoRoot, stderrFile: join(work, 'ferry.log'), memory: true, timeoutMs: 3_600_000,
   }));
   const f = fr.result;

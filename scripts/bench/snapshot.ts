@@ -6,6 +6,7 @@
  *   mysql->pg     ferry vs pgloader             goal >= 1.5x
  * and ferry's peak RSS < 300 MB. Exit 1 when a ferry copy fails or differs from its source.
  */
+import { ferryRuntime } from './support/ferry-cli.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,7 +75,7 @@ export async function run(argv: string[]): Promise<number> {
   const file = saveResults(join(repoRoot, 'scripts/bench/results'), doc);
   if (o.json) process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
   else {
-    process.stdout.write(`\nsnapshot bench: ${o.rows.toLocaleString('en-US')} sysbench rows, ${doc.machine.cores} cores, node ${doc.machine.node}\n`);
+    process.stdout.write(`\nsnapshot bench: ${o.rows.toLocaleString('en-US')} sysbench rows, ${doc.machine.cores} cores, node ${doc.machine.node}, ferry as ${ferryRuntime()}\n`);
     process.stdout.write(formatTable(rows) + '\n');
     for (const p of profiles) process.stdout.write('\n' + formatProfile(p.label, p.summary) + '\n');
   }

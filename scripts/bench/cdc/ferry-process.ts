@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../support/servers.ts';
+import { ferryEntry } from '../support/ferry-cli.ts';
 import { track } from './children.ts';
 import { peakRssMb, resetPeakRss, rssMb, treeCpuSeconds } from './proc.ts';
 
@@ -45,7 +46,7 @@ export class FerryCdcProcess {
 
   static start(configFile: string, o: { logFile: string; cpuProfDir?: string; nodeFlags?: string[]; env?: NodeJS.ProcessEnv }): FerryCdcProcess {
     const node = [process.execPath, ...(o.nodeFlags ?? []), ...(o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir] : [])];
-    const child = spawn(node[0], [...node.slice(1), join(repoRoot, 'bin/ferry.mjs'), 'run', configFile, '--no-progress'], {
+    const child = spawn(node[0], [...node.slice(1), ferryEntry(), 'run', configFile, '--no-progress'], {
       cwd: repoRoot,
       env: { ...process.env, ...o.env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { measure, type Measured } from '../support/measure.ts';
 import { repoRoot } from '../support/servers.ts';
+import { ferryEntry } from '../support/ferry-cli.ts';
 import { SOURCE_DB, TABLE } from './dataset.ts';
 import { ferryTaskConfig } from './ferry-config.ts';
 import type { BenchPath } from './paths.ts';
@@ -51,7 +52,7 @@ export async function runFerry(path: BenchPath, knobs: FerryKnobs, workDir: stri
   const profDir = join(dir, 'cpu-prof');
   const node = [process.execPath, ...(knobs.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [])];
   const logFile = join(dir, 'ferry.log');
-  const m = await measure([...node, join(repoRoot, 'bin/ferry.mjs'), 'run', configFile, '--init', '--no-progress', '--json'], {
+  const m = await measure([...node, ferryEntry(), 'run', configFile, '--init', '--no-progress', '--json'], {
     cwd: repoRoot,
     stderrFile: logFile,
     memory: true,
