@@ -35,7 +35,9 @@ CREATE TABLE orders (
   qty SMALLINT NOT NULL,
   amount DECIMAL(14,2) NOT NULL,
   note TEXT,
-  ordered_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)
+  ordered_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+  KEY orders_by_customer (customer_id, ordered_at),
+  KEY orders_by_sku (sku)
 );
 INSERT INTO orders
 SELECT seq, 1 + seq % 20000, CONCAT('SKU-', LPAD(1 + seq % 2000, 6, '0')), 1 + seq % 5, ROUND((1 + seq % 5) * (1 + seq % 2000) * 1.37, 2),
