@@ -5,7 +5,7 @@ import { retry } from '../../core/signal.ts';
 import type { ChangeApplier, TargetChange, WriteTarget } from '../../core/sinker.ts';
 import { tableId, type TableRef } from '../../core/table.ts';
 import { ApplyPlanner, type ApplyTable, type Stmt } from './apply-plan.ts';
-import { destroy, isDestroyed, run, type MysqlClient } from './client.ts';
+import { rollback, run, type MysqlClient } from './client.ts';
 import { classify, columnOf, isIntegrity, shortReason, type DriverError } from './errors.ts';
 import { quoteIdent, quoteTable } from './sql.ts';
 import type { WriteColumn } from './statements.ts';
@@ -167,11 +167,3 @@ export class MysqlChangeApplier implements ChangeApplier {
 
 const failedTable = (e: unknown): string | undefined => (isFerryError(e) ? undefined : (e as { ferryTable?: string })?.ferryTable);
 
-async function rollback(conn: PoolConnection): Promise<void> {
-  if (isDestroyed(conn)) return;
-  try {
-    await conn.query('ROLLBACK');
-  } catch {
-    destroy(conn);
-  }
-}

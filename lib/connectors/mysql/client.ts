@@ -236,6 +236,19 @@ export function destroy(conn: PoolConnection): void {
 }
 
 /**
+ * Rolls back the connection's open transaction. A connection an abort destroyed needs nothing; one whose
+ * ROLLBACK fails is gone (aborted or lost) and is destroyed: the server rolls the transaction back itself.
+ */
+export async function rollback(conn: PoolConnection): Promise<void> {
+  if (isDestroyed(conn)) return;
+  try {
+    await conn.query('ROLLBACK');
+  } catch {
+    destroy(conn);
+  }
+}
+
+/**
  * One statement, abortable: on abort the connection is destroyed and the call rejects with RT001.
  * Driver errors are rethrown raw; callers classify them with their own context.
  */

@@ -17,7 +17,7 @@ import { retry, throwIfAborted } from '../../core/signal.ts';
 import type { TableWriter } from '../../core/sinker.ts';
 import { tableId, type TableRef } from '../../core/table.ts';
 import type { Row, Value } from '../../core/values.ts';
-import { destroy, isDestroyed, run, type MysqlClient } from './client.ts';
+import { rollback, run, type MysqlClient } from './client.ts';
 import { classify, columnOf, isIntegrity, shortReason, type DriverError } from './errors.ts';
 import { literalFor } from './literal.ts';
 import { loadable, loadSql, tsvChunks } from './load-data.ts';
@@ -252,12 +252,3 @@ export class MysqlTableWriter implements TableWriter {
   async close(): Promise<void> {}
 }
 
-async function rollback(conn: PoolConnection): Promise<void> {
-  if (isDestroyed(conn)) return;
-  try {
-    await conn.query('ROLLBACK');
-  } catch {
-    // The connection is gone (aborted or lost): the server rolls the transaction back itself.
-    destroy(conn);
-  }
-}
