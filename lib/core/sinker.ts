@@ -1,3 +1,4 @@
+import { FerryError } from './errors.ts';
 import type { Row } from './values.ts';
 import type { ColumnMeta, TableRef } from './table.ts';
 
@@ -60,6 +61,12 @@ export interface TargetChange {
   target: WriteTarget;
   beforeKey: Row | null;
   after: Row | null;
+}
+
+/** Checks a change carries what its op needs (`beforeKey` unless insert, `after` unless delete); RT002 otherwise. */
+export function checkChangeShape(c: TargetChange, table: string): void {
+  if (c.op !== 'insert' && !c.beforeKey) throw new FerryError('RT002', `${c.op} on ${table} without beforeKey`);
+  if (c.op !== 'delete' && !c.after) throw new FerryError('RT002', `${c.op} on ${table} without after`);
 }
 
 /**

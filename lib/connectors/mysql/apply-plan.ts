@@ -1,5 +1,5 @@
 import { FerryError } from '../../core/errors.ts';
-import type { TargetChange } from '../../core/sinker.ts';
+import { checkChangeShape, type TargetChange } from '../../core/sinker.ts';
 import type { Row, Value } from '../../core/values.ts';
 import { literalFor, ValueError } from './literal.ts';
 import { keyLiteral, quoteIdent } from './sql.ts';
@@ -71,8 +71,7 @@ export class ApplyPlanner {
 
   private add(c: TargetChange): void {
     const t = this.tableOf(c);
-    if (c.op !== 'insert' && !c.beforeKey) throw new FerryError('RT002', `${c.op} on ${t.id} without beforeKey`);
-    if (c.op !== 'delete' && !c.after) throw new FerryError('RT002', `${c.op} on ${t.id} without after`);
+    checkChangeShape(c, t.id);
     if (!t.keys.length) return this.keyless(t, c);
     if (c.op === 'delete') return this.addDelete(t, c.beforeKey!);
     const after = c.after!;

@@ -1,5 +1,5 @@
 import { FerryError } from '../../core/errors.ts';
-import type { TargetChange } from '../../core/sinker.ts';
+import { checkChangeShape, type TargetChange } from '../../core/sinker.ts';
 import type { Row } from '../../core/values.ts';
 import { ConversionError, encoderFor, type Encoder } from './codec-in.ts';
 import { identList, quoteIdent } from './sql.ts';
@@ -93,8 +93,7 @@ export class ApplyPlanner {
 
   private add(c: TargetChange): void {
     const t = this.tableOf(c);
-    if (c.op !== 'insert' && !c.beforeKey) throw new FerryError('RT002', `${c.op} on ${t.id} without beforeKey`);
-    if (c.op !== 'delete' && !c.after) throw new FerryError('RT002', `${c.op} on ${t.id} without after`);
+    checkChangeShape(c, t.id);
     if (!t.keys.length) return this.keyless(t, c);
     const before = c.beforeKey ? encodeCols(t, c.beforeKey, t.keys, () => rawKey(t.keys, c.beforeKey!)) : null;
     if (c.op === 'delete') return this.addDelete(t, before!);
