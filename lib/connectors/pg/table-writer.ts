@@ -37,8 +37,6 @@ export interface WriterOptions {
 }
 
 const UNIQUE_VIOLATION = '23505';
-/** Batches already sorted by key (a retried batch is not sorted again). */
-const sortedByKey = new WeakSet<EncodedRow[]>();
 
 /**
  * When `auto` mode tries COPY. A batch whose keys are new (the normal case: an empty target) costs a COPY;
@@ -150,11 +148,8 @@ export class PgTableWriter implements TableWriter {
   private async writeOnce(s: Session, keyed: EncodedRow[], nullKey: EncodedRow[]): Promise<void> {
     if (await this.tryCopyDirect(s, keyed, nullKey)) return;
     // Key order fixes the row-lock order of multi-row INSERTs, so overlapping writers cannot deadlock (the
-    // staging path orders in SQL; a COPY into the table does not need it). Sorted once per writer batch.
-    if (this.o.mode !== 'copy' && !sortedByKey.has(keyed)) {
-      keyed.sort((a, b) => (this.enc.keyText(a) < this.enc.keyText(b) ? -1 : 1));
-      sortedByKey.add(keyed);
-    }
+    // staging path orders in SQL; a COPY into the table does not need it). On a retry the batch is already in order.
+    if (this.o.mode !== 'copy') keyed.sort((a, b) => (this.enc.keyText(a) < this.enc.keyText(b) ? -1 : 1));
     if (this.usesStaging(nullKey)) await this.ensureStaging(s);
     try {
       await inTransaction(s, () => this.apply(s, keyed, nullKey, false));
