@@ -26,6 +26,11 @@ export interface ConnectorDefinition<E = unknown> extends CdcConnectorRoles<E> {
   createStructReader?(endpoint: E, ctx: ConnectorContext): Promise<import('./struct.ts').StructReader>;
   /** Structure migration target role: plans and runs DDL for this engine. */
   createStructWriter?(endpoint: E, ctx: ConnectorContext): Promise<import('./struct.ts').StructWriter>;
+  /**
+   * The SQL dialect of its statements, when it shares another connector's (TiDB: `mysql`); absent: its own
+   * `dbType`. CDC applies a source's DDL text to a target only when both dialects are the same.
+   */
+  sqlDialect?: string;
   /** Quotes an identifier for this engine (`a``b` / "a""b"). */
   quoteIdent(name: string): string;
 }

@@ -35,9 +35,6 @@ export interface CdcSummary {
   stoppedBy: 'signal' | 'lease-lost' | 'max-transactions' | 'end';
 }
 
-/** DDL text runs unchanged between engines of one SQL dialect (TiDB takes MySQL's statements). */
-const sqlDialect = (dbType: string): string => (dbType === 'tidb' ? 'mysql' : dbType);
-
 /** How long a soft stop's final acknowledgement may take. */
 const FINAL_ACK_MS = 10_000;
 
@@ -71,7 +68,7 @@ export async function runCdc(cfg: TaskConfig, o: CdcRunOptions): Promise<CdcSumm
     const lanes = applyModeOf(cfg) === 'serial' ? 1 : Math.max(1, cfg.parallelizer.parallelSize);
     for (let i = 0; i < lanes; i++) appliers.push(await sinker.openApplier(stop));
     const router = new ChangeRouter(cfg, await resources.metadata(), logger);
-    const run = new CdcLoop(cfg, o, logger, source, router, new BatchApplier(appliers, applyModeOf(cfg), logger), lease, stop);
+    const run = new CdcLoop(cfg, o, logger, source, router, new BatchApplier(appliers, applyModeOf(cfg), logger), lease, stop, await resources.sameSqlDialect());
     return await run.run();
   } finally {
     await Promise.allSettled(appliers.map((a) => a.close()));
@@ -102,6 +99,8 @@ class CdcLoop {
     private applier: BatchApplier,
     private lease: LeaseKeeper,
     private stop: AbortSignal,
+    /** Source DDL text runs unchanged on the target (same SQL dialect). */
+    private sameDialect: boolean,
   ) {}
 
   async run(): Promise<CdcSummary> {
@@ -295,7 +294,7 @@ class CdcLoop {
       this.logger.info('ddl not applied (filter.do_ddls)', { db: ev.db, table, type });
       return;
     }
-    if (sqlDialect(this.cfg.extractor.dbType) !== sqlDialect(this.cfg.sinker.dbType)) {
+    if (!this.sameDialect) {
       this.logger.warn('ddl not applied: source and target engines differ', { db: ev.db, table, type });
       return;
     }

@@ -58,6 +58,15 @@ export class TaskResources {
     return this.role('struct writer', 'sinker', (c, e) => c.createStructWriter?.(e, this.ctx('sinker')));
   }
 
+  /** True when the source's statements run unchanged on the target (same connector SQL dialect). */
+  async sameSqlDialect(): Promise<boolean> {
+    const dialect = async (section: 'extractor' | 'sinker') => {
+      const c = await loadConnector(this.cfg[section].dbType, `${section}.db_type`);
+      return c.sqlDialect ?? c.dbType;
+    };
+    return (await dialect('extractor')) === (await dialect('sinker'));
+  }
+
   async close(): Promise<void> {
     const closers = this.closers.splice(0);
     this.cache.clear();

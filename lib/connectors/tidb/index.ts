@@ -30,6 +30,7 @@ export async function createTidbStructWriter(ep: EndpointConfig, ctx: ConnectorC
 export const tidbConnector: ConnectorDefinition<EndpointConfig> = {
   dbType: 'tidb',
   title: 'TiDB',
+  sqlDialect: 'mysql',
   createMetadata: (ep, ctx) => createMysqlMetadata(ep, ctx),
   createSnapshotSource: (ep, ctx) => createMysqlSnapshotSource(ep, ctx),
   createSinker: (ep, ctx) => createTidbSinker(ep, ctx),
