@@ -11,78 +11,10 @@ import type { Row } from '../../lib/core/values.ts';
 import { pgConnector, type PgCdcSource } from '../../lib/connectors/pg/index.ts';
 import { testContext } from '../support/pg.ts';
 import { cdcDatabase, collect, commitCount, never, rowsOf, type CdcDb } from './pg-cdc-support.ts';
+import { PG_TYPE_COLUMNS, PG_TYPE_ROWS } from '../support/pg-type-rows.ts';
 
-const COLUMNS = `
-  id int PRIMARY KEY,
-  c_smallint smallint, c_int int, c_bigint bigint,
-  c_num numeric, c_num65 numeric(65,30), c_num_s numeric(10,2),
-  c_real real, c_double double precision,
-  c_bool boolean, c_bit1 bit(1), c_bit8 bit(8), c_varbit varbit,
-  c_char char(10), c_varchar varchar(50), c_text text,
-  c_bytea bytea,
-  c_date date, c_time time, c_time0 time(0), c_timetz timetz, c_ts timestamp(6), c_ts3 timestamp(3), c_tstz timestamptz,
-  c_interval interval, c_uuid uuid, c_inet inet, c_cidr cidr, c_macaddr macaddr,
-  c_json json, c_jsonb jsonb,
-  c_intarr int[], c_textarr text[], c_tsarr timestamp[],
-  c_enum mood, c_hstore public.hstore, c_citext public.citext, c_ltree public.ltree, c_geom public.geometry,
-  c_point point, c_range int4range, c_xml xml, c_money money`;
-
-const ROWS = `
-INSERT INTO t VALUES
- (1, -32768, -2147483648, -9223372036854775808,
-  '-123456789012345678901234567890123456789012345678901234567890.123456789012345678901234567890', '-99999999999999999999999999999999999.999999999999999999999999999999', -12345678.90,
-  -3.4028235e+38, -1.7976931348623157e+308,
-  false, B'0', B'00000000', B'',
-  'a', '', 'tab\there "quoted" back\\slash',
-  '\\x00',
-  '4713-01-01 BC', '00:00:00', '00:00:00', '00:00:00+14', '4713-01-01 00:00:00 BC', '1900-01-01 00:00:00.001', '0001-01-01 00:00:00+00',
-  '-178000000 years', '00000000-0000-0000-0000-000000000000', '0.0.0.0', '::/0', '00:00:00:00:00:00',
-  '[]', '{}',
-  '{}', '{}', '{}',
-  'happy', '', '', '', 'SRID=4326;POINT(0 0)',
-  '(0,0)', 'empty', '<a/>', '-92233720368547758.08'),
- (2, 32767, 2147483647, 9223372036854775807,
-  '0.000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000001', '99999999999999999999999999999999999.999999999999999999999999999999', 99999999.99,
-  3.4028235e+38, 1.7976931348623157e+308,
-  true, B'1', B'11111111', B'1010101010101010101',
-  'ten chars!', 'emoji 😀 ünïcödé ✓', E'multi\nline\r\nwith\\\\backslashes and\ttabs',
-  '\\x000102fffe00',
-  '5874897-12-31', '24:00:00', '23:59:59', '23:59:59.999999-15:59', '294276-12-31 23:59:59.999999', '2024-02-29 12:34:56.789', '2024-06-30 23:59:59.999999+00',
-  '178000000 years 11 mons 30 days 23:59:59.999999', 'ffffffff-ffff-ffff-ffff-ffffffffffff', '2001:db8::ff00:42:8329/64', '192.168.100.128/25', 'ff:ff:ff:ff:ff:ff',
-  '{"b": [1, 2.50, "x\\u0000y"], "a" : null}', '{"z": {"deep": [true, false, null]}, "n": 1.230}',
-  '{1,NULL,-3}', '{"a b","c,d","","NULL",null,"quote\\"q"}', '{"2024-01-01 00:00:00.5","infinity"}',
-  'sad', 'a=>1, "b c"=>NULL', 'MiXeD Case', 'top.science.astronomy', 'SRID=3857;LINESTRING(1 2, 3.5 4.25, -1e10 7)',
-  '(1.5,-2.25)', '[1,10)', '<root attr="v">text &amp; more</root>', '92233720368547758.07'),
- (3, 0, 0, 9007199254740993,
-  'NaN', 0, 0,
-  'NaN', 'NaN',
-  NULL, NULL, NULL, NULL,
-  NULL, NULL, NULL,
-  '\\x',
-  'infinity', NULL, NULL, NULL, 'infinity', '-infinity', 'infinity',
-  '0', NULL, NULL, NULL, NULL,
-  'null', 'null',
-  NULL, NULL, NULL,
-  NULL, NULL, NULL, NULL, 'POLYGON((0 0, 1 0, 1 1, 0 0))',
-  NULL, NULL, NULL, 0),
- (4, 1, -1, -9007199254740993,
-  'Infinity', '-0.000000000000000000000000000001', -0.01,
-  'Infinity', '-Infinity',
-  true, B'1', B'10000001', B'0',
-  NULL, 'x', '',
-  NULL,
-  '-infinity', '12:00:00.5', '12:00:01', '12:00:00.000001+05:30', '-infinity', '2000-01-01 00:00:00', '-infinity',
-  '-1 days +02:03:04.5', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '::1', '10.0.0.0/8', '08:00:2b:01:02:03',
-  '"just a string"', '"\\ud83d\\ude00"',
-  '{{1,2},{3,4}}', '{"\\\\back"}', NULL,
-  'ok', '"k"=>"v\\"q"', NULL, '', 'SRID=4326;MULTIPOINT Z ((1 2 3),(4 5 6))',
-  NULL, '(,)', NULL, NULL),
- (5, NULL, NULL, NULL, '-Infinity', NULL, NULL, '-0', '-0', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  NULL, NULL, NULL, NULL, NULL),
- (6, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  NULL, NULL, NULL, NULL, NULL)`;
+const COLUMNS = PG_TYPE_COLUMNS;
+const ROWS = PG_TYPE_ROWS;
 
 const NON_KEY = [...COLUMNS.matchAll(/\b(c_\w+)\s/g)].map((m) => m[1]).join(', ');
 /** Every non-key column of row i takes row 7-i's values. */
