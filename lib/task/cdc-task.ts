@@ -88,7 +88,7 @@ class CdcLoop {
   private open: TargetChange[] = [];
   private warnedGiant = false;
   /** The group of transactions being applied while the next one is read and routed (at most one). */
-  private inflight?: { txs: number; done: Promise<void> };
+  private inflight?: { txs: number; done: Promise<void>; settled: boolean };
 
   constructor(
     private cfg: TaskConfig,
@@ -160,7 +160,9 @@ class CdcLoop {
         if (this.o.maxTransactions && this.transactions + (this.inflight?.txs ?? 0) + this.done.length >= this.o.maxTransactions) break;
       }
       await this.flush();
-      if (this.o.maxTransactions) await this.drain();
+      // A group that has finished is collected now (its failure surfaces here), so an idle source's heartbeats
+      // can move the position again; with a transaction limit every group is awaited.
+      if (this.o.maxTransactions || this.inflight?.settled) await this.drain();
       await this.checkpoint(false);
       if (this.o.maxTransactions && this.transactions >= this.o.maxTransactions) {
         await this.checkpoint(true);
@@ -231,9 +233,11 @@ class CdcLoop {
     const txs = this.done.splice(0);
     this.doneCount = 0;
     await this.drain();
-    const done = this.applyGroup(txs);
-    done.catch(() => undefined); // observed by the next drain; never an unhandled rejection meanwhile
-    this.inflight = { txs: txs.length, done };
+    const f = { txs: txs.length, done: this.applyGroup(txs), settled: false };
+    // Observed by the next drain; never an unhandled rejection meanwhile.
+    const settle = () => void (f.settled = true);
+    f.done.then(settle, settle);
+    this.inflight = f;
   }
 
   /** Waits for the group in flight (rethrowing its failure). */

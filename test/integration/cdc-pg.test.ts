@@ -129,6 +129,35 @@ describe('CDC PostgreSQL -> PostgreSQL (task runner)', () => {
     });
   }
 
+  it('after an applied group, an idle source moves the committed position on (keepalive heartbeats, no heartbeat table)', async () => {
+    await resetTables();
+    await execSql(testUrls.pg, 'CREATE TABLE IF NOT EXISTS public.unpublished (id serial PRIMARY KEY, v text)');
+    const cfg = config('pg_idle_after_group', 'rdb_merge');
+    const store = await createCheckpointStore(cfg.checkpoint, { logger: silentLogger });
+    const stop = new AbortController();
+    const running = runCdc(cfg, { store, logger: silentLogger, signal: stop.signal });
+    const lsn = (x: unknown) => { const [a, b] = String(x).split('/'); return (BigInt(`0x${a}`) << 32n) + BigInt(`0x${b}`); };
+    let moved = false;
+    try {
+      for (let i = 0; i < 50 && !(await readCdcRecord(store, cfg.taskId)); i++) await new Promise((r) => setTimeout(r, 100));
+      await execSql(testUrls.pg, `INSERT INTO ${SRC}.acct VALUES (1, 'one', 1, 'n', now())`);
+      await waitSame();
+      const [{ lsn: afterCommit }] = await query<{ lsn: string }>(testUrls.pg, 'SELECT pg_current_wal_lsn()::text lsn');
+      // Only WAL the task does not publish from now on: the position can move past it only by heartbeats.
+      for (let i = 0; i < 40 && !moved; i++) {
+        await execSql(testUrls.pg, `INSERT INTO public.unpublished (v) SELECT 'x' FROM generate_series(1, 500)`);
+        await new Promise((r) => setTimeout(r, 500));
+        const rec = await readCdcRecord(store, cfg.taskId);
+        moved = lsn(rec!.position.data.lsn) > lsn(afterCommit);
+      }
+    } finally {
+      stop.abort();
+    }
+    await running;
+    await store.close();
+    assert.ok(moved, 'the committed position moved past the last applied commit while the source was idle');
+  });
+
   it('snapshot -> CDC handover: writes running during the snapshot are neither lost nor duplicated', async () => {
     await resetTables();
     await execSql(testUrls.pg, `INSERT INTO ${SRC}.acct SELECT g, 'o' || g, g, 'x', now() FROM generate_series(1, 20000) g; ANALYZE ${SRC}.acct;`);
