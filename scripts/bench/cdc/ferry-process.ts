@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { join } from 'node:path';
 import { repoRoot } from '../support/servers.ts';
 import { ferryEntry } from '../support/ferry-cli.ts';
 import { track } from './children.ts';
