@@ -57,6 +57,8 @@ interface Seen {
 
 const HOST = hostname();
 const MAX_POLL_MS = 25;
+/** A lock file without a readable body older than this is a dead creator's (see staleReason). */
+export const TORN_LOCK_GRACE_MS = 200;
 
 /** Takes the lock at `lockPath` (its directory must exist), waiting and breaking stale locks as needed. */
 export async function acquireFileLock(lockPath: string, o: FileLockOptions): Promise<HeldLock> {
@@ -120,7 +122,7 @@ async function inspect(path: string, what: string): Promise<Seen | undefined> {
       if (typeof parsed.token === 'string') seen.token = parsed.token;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      // Empty or torn (its creator is mid-write, or crashed there): judged by age alone.
+      // Empty or torn (its creator is mid-write, or crashed there): judged by age alone (see staleReason).
     }
     return seen;
   } catch (e) {
@@ -134,6 +136,10 @@ function staleReason(seen: Seen, staleMs: number): string | undefined {
     return `holder pid ${seen.pid} is gone`;
   }
   const age = Date.now() - seen.mtimeMs;
+  // No readable body: its creator was killed between creating the file and writing into it (a live creator
+  // writes a few dozen bytes right after the create). Breaking a live one by mistake costs it a retry, never
+  // a lost write: its verify() fails before the commit.
+  if (seen.token === undefined && age > TORN_LOCK_GRACE_MS) return `empty or torn for ${Math.round(age)}ms (its creator died mid-write)`;
   if (age > staleMs) return `held for ${Math.round(age)}ms (stale after ${staleMs}ms)`;
   return undefined;
 }

@@ -36,7 +36,7 @@ const LIST_PARALLEL = 32;
  *   the version (`<counter>.<random>`) and the writer's fence; leases are the same records under `leases/`.
  * - Every write is read-decide-write under the key's lock file, committed by rename of an fsynced temp file:
  *   readers never lock and never see a torn record; a crashed writer leaves at most a temp file and a lock
- *   that the next writer breaks (dead PID at once, otherwise after `staleLockMs`).
+ *   that the next writer breaks (dead PID at once, an empty lock file after 200 ms, otherwise after `staleLockMs`).
  * - A fenced write also holds the lease's lock from its epoch check to its commit, so it can never land after
  *   a takeover (stronger than the interface asks).
  * - Values must be JSON (no bigint, no undefined, Dates come back as strings); anything else is RT002.

@@ -5,7 +5,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { acquireFileLock, LockLostError } from '../../lib/checkpoint/file-lock.ts';
+import { acquireFileLock, LockLostError, TORN_LOCK_GRACE_MS } from '../../lib/checkpoint/file-lock.ts';
 import { keyPaths } from '../../lib/checkpoint/file-paths.ts';
 import { FileCheckpointStore } from '../../lib/checkpoint/file-store.ts';
 import { memoryLogger, silentLogger } from '../../lib/core/logger.ts';
@@ -66,12 +66,14 @@ describe('file store: crashed writers and lock waits', () => {
   });
 
   it('an empty (torn) lock file is waited on while fresh and broken once stale', async () => {
-    const { store, paths, cleanup } = await tempStore({ lockWaitMs: 300, staleLockMs: 60_000 });
+    // Fresh: younger than TORN_LOCK_GRACE_MS, it may be a live creator about to write its body. Stale: its
+    // creator died between create and write, and it is broken long before staleLockMs.
+    const { store, paths, cleanup } = await tempStore({ lockWaitMs: TORN_LOCK_GRACE_MS / 2, staleLockMs: 60_000 });
     try {
       await store.put(KEY, 1);
       await writeFile(paths.lock, '');
       await rejectsWith(store.put(KEY, 2), 'CP003');
-      const old = new Date(Date.now() - 120_000);
+      const old = new Date(Date.now() - TORN_LOCK_GRACE_MS - 1_000);
       await utimes(paths.lock, old, old);
       await store.put(KEY, 3);
       assert.equal((await store.get(KEY))?.value, 3);
