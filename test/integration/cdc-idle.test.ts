@@ -45,6 +45,9 @@ async function idleRun(config: TaskConfig, onStart: () => Promise<void> = async 
       const lag = (Date.now() - (rec?.sourceTs ?? Date.parse(rec!.appliedAt))) / 1000;
       if (Date.now() - t0 > 10_000) maxLag = Math.max(maxLag, lag);
     }
+    stop.abort();
+    await running;
+    // Read after the stop: the final checkpoint may still commit (and acknowledge) a later heartbeat.
     return { start: start!, last: (await readCdcRecord(store, config.taskId))!, maxLag };
   } finally {
     stop.abort();
