@@ -1,5 +1,6 @@
 import { FerryError } from './errors.ts';
 import type { Row } from './values.ts';
+import type { RawRows } from './source.ts';
 import type { ColumnMeta, TableRef } from './table.ts';
 
 /** What a sinker can do beyond idempotent row writes; checked when the task is planned. */
@@ -30,6 +31,16 @@ export interface WriteTarget {
  */
 export interface TableWriter {
   write(rows: Row[], signal: AbortSignal): Promise<void>;
+  /**
+   * The raw format (see `RawRows`) this writer takes as it is for this table, when the source's column types
+   * make that exact (same engine, same types); undefined otherwise.
+   */
+  readonly rawFormat?: string;
+  /**
+   * Writes a raw batch with `write`'s invariants (atomic, idempotent, IN001 for a bad row). `rows` decodes
+   * the batch when the writer must take the row path (an existing key, a value the target rejects).
+   */
+  writeRaw?(raw: RawRows, rows: () => Row[], signal: AbortSignal): Promise<void>;
   /**
    * Keyless tables: replace the table's whole content with `batches` in one target transaction (delete all,
    * then insert), so a retry or a concurrent duplicate run converges. Only when capabilities.replaceAll.

@@ -27,15 +27,39 @@ export interface ReadOptions {
   batchSize: number;
   /** Resume point: continue after this key (exclusive) instead of the chunk's lower bound. */
   after?: KeyTuple | null;
+  /**
+   * A raw format the writer takes as it is (`TableWriter.rawFormat`). A source that can produce it may attach
+   * keyed pages in that form ({@link RawRows}); one that cannot ignores it and sends rows.
+   */
+  raw?: string;
   signal: AbortSignal;
 }
 
-/** A page of rows. `lastKey` is the key of the last row (null for keyless reads): the resume point. */
+/**
+ * A page's rows in a wire form a writer can take without decoding them, e.g. PostgreSQL COPY text
+ * (`pg-copy-text`: one line per row, the read columns in order, ferry's session output formats).
+ * Invariant: `chunks` hold exactly `count` whole rows, the same rows `RowBatch.rows` decodes to.
+ */
+export interface RawRows {
+  format: string;
+  chunks: Buffer[];
+  count: number;
+}
+
+/**
+ * A page of rows. `lastKey` is the key of the last row (null for keyless reads): the resume point.
+ * With `raw`, `rows` is decoded from it on first access only (a writer that takes `raw` never pays for it);
+ * count rows with {@link batchRows}.
+ */
 export interface RowBatch {
   rows: Row[];
   lastKey: KeyTuple | null;
   bytes: number;
+  raw?: RawRows;
 }
+
+/** Rows in a batch, without decoding a raw one. */
+export const batchRows = (b: RowBatch): number => (b.raw ? b.raw.count : b.rows.length);
 
 /**
  * Reads table metadata and the key statistics the planner needs.

@@ -3,6 +3,7 @@ import type { CheckpointStore, Fence, Logger, Row, TableMeta, ColumnMeta, KeyTup
 import { FerryError, isFerryError } from '../core/errors.ts';
 import { isAbort } from '../core/signal.ts';
 import { decodeKey, encodeKey } from '../core/values.ts';
+import { batchRows } from '../core/source.ts';
 import type { TaskConfig } from '../config/types.ts';
 import { chunkKey } from '../checkpoint/keys.ts';
 import { prefetch } from '../pipeline/prefetch.ts';
@@ -87,7 +88,9 @@ async function copyRange(
   let lastSave = Date.now();
   const intervalMs = deps.cfg.pipeline.checkpointIntervalSecs * 1000;
   const spec = { ...chunk, lower: decodeKey(chunk.lower), upper: decodeKey(chunk.upper) };
-  const batches = source.readChunk(meta, spec, { columns: table.columns, where: table.where, batchSize: deps.cfg.extractor.batchSize, after: lastKey, signal: o.signal });
+  // A writer that takes the source's wire form as it is (same engine, same types) gets pages undecoded.
+  const raw = writer.writeRaw ? writer.rawFormat : undefined;
+  const batches = source.readChunk(meta, spec, { columns: table.columns, where: table.where, batchSize: deps.cfg.extractor.batchSize, after: lastKey, raw, signal: o.signal });
   // pipeline.buffer_size / buffer_memory_mb bound the whole task, as in ape-dts: each of the process's chunk
   // workers gets its share, so memory does not grow with parallel_size. buffer_memory_mb=0 (ape-dts default:
   // unbounded) still gets a bound here: 64 MiB for the task keeps RSS flat.
@@ -100,14 +103,16 @@ async function copyRange(
   if (lastKey) log.info('chunk resumes', { rowsBefore: total });
   try {
     for await (const batch of ahead) {
-      if (batch.rows.length > 0) {
-        await writer.write(renameRows(batch.rows, table), hard);
-        rows += batch.rows.length;
-        total += batch.rows.length;
-        snapshotRows.inc({ task: deps.cfg.taskId }, batch.rows.length);
+      const n = batchRows(batch);
+      if (n > 0) {
+        if (batch.raw && batch.raw.format === raw) await writer.writeRaw!(batch.raw, () => renameRows(batch.rows, table), hard);
+        else await writer.write(renameRows(batch.rows, table), hard);
+        rows += n;
+        total += n;
+        snapshotRows.inc({ task: deps.cfg.taskId }, n);
         lastKey = batch.lastKey;
         unsaved = true;
-        o.onRows?.(table, batch.rows.length);
+        o.onRows?.(table, n);
       }
       if (Date.now() - lastSave >= intervalMs) {
         await progress.save({ status: 'running', lastKey: encodeKey(lastKey), rows: total });

@@ -4,6 +4,9 @@
  * Values inside are each type's ordinary text form, so the same codecs serve COPY and the row protocol.
  */
 
+/** The raw format (core `RawRows`) of COPY text pages handed from a PostgreSQL source to a PostgreSQL writer. */
+export const PG_COPY_TEXT = 'pg-copy-text';
+
 const NEEDS_ESCAPE = /[\\\t\n\r]/;
 
 /** One field for COPY FROM. */

@@ -3,11 +3,11 @@ import type { PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { FerryError } from '../../core/errors.ts';
 import { abortError, throwIfAborted } from '../../core/signal.ts';
-import type { ChunkSpec, ReadOptions, RowBatch, SnapshotSource } from '../../core/source.ts';
+import { batchRows, type ChunkSpec, type ReadOptions, type RowBatch, type SnapshotSource } from '../../core/source.ts';
 import type { TableMeta } from '../../core/table.ts';
 import { tableId } from '../../core/table.ts';
 import type { KeyTuple, Row } from '../../core/values.ts';
-import { CopyLineSplitter, parseCopyText } from './copy.ts';
+import { CopyLineSplitter, parseCopyText, PG_COPY_TEXT } from './copy.ts';
 import { toFerryError } from './errors.ts';
 import { keyParams } from './metadata.ts';
 import { cancellable, runQuery, sendCancel, type PgPool } from './pool.ts';
@@ -61,6 +61,36 @@ function toBatch(p: ReadPlan, raws: Array<Array<string | Buffer | null>>): RowBa
   return { rows, lastKey, bytes };
 }
 
+/**
+ * A COPY page kept as its wire text: rows counted by newline (COPY escapes newlines inside values), the last
+ * line parsed for the resume key, every other row decoded only if someone reads `rows`.
+ */
+function rawBatch(p: ReadPlan, text: Buffer): RowBatch {
+  let count = 0;
+  for (let i = text.indexOf(10); i >= 0; i = text.indexOf(10, i + 1)) count++;
+  let lastKey: KeyTuple | null = null;
+  if (count) {
+    const start = text.lastIndexOf(10, text.length - 2) + 1;
+    parseCopyText(text.toString('utf8', start, text.length - 1), (f) => {
+      lastKey = p.keyIdx.map((i) => (f[i] === null ? null : p.decoders[i](f[i]!)));
+    });
+  }
+  let rows: Row[] | undefined;
+  return {
+    get rows() {
+      if (!rows) {
+        const raws: Array<Array<string | null>> = [];
+        parseCopyText(text.toString('utf8'), (f) => raws.push(f));
+        rows = toBatch(p, raws).rows;
+      }
+      return rows;
+    },
+    lastKey,
+    bytes: text.length,
+    raw: { format: PG_COPY_TEXT, chunks: [text], count },
+  };
+}
+
 const sameRow = (a: Array<string | null>, b: Array<string | null>): boolean => a.every((x, i) => x === b[i]);
 
 const stmtName = (text: string) => `ferry_r_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
@@ -98,11 +128,12 @@ export class PgSnapshotSource implements SnapshotSource {
     for (;;) {
       throwIfAborted(opts.signal);
       const batch = await this.page(p, after, upper, opts);
-      if (batch.rows.length) {
+      const n = batchRows(batch); // not rows.length: that would decode a raw page
+      if (n) {
         yield batch;
         after = batch.lastKey;
       }
-      if (batch.rows.length < opts.batchSize) break;
+      if (n < opts.batchSize) break;
     }
     // A whole-table read of a nullable unique key must also cover the rows keyset order never reaches.
     if (chunk.kind === 'whole' && meta.keyNullable) {
@@ -137,7 +168,10 @@ export class PgSnapshotSource implements SnapshotSource {
           throw toFerryError(e, p.ctx);
         }
       });
-      parseCopyText(Buffer.concat(chunks).toString('utf8'), (f) => raws.push(f));
+      const text = Buffer.concat(chunks);
+      // Raw only when the page holds exactly the requested columns (no key column appended for resuming).
+      if (opts.raw === PG_COPY_TEXT && p.columns.length === opts.columns.length) return rawBatch(p, text);
+      parseCopyText(text.toString('utf8'), (f) => raws.push(f));
       return toBatch(p, raws);
     });
   }

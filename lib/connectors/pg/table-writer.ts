@@ -5,11 +5,14 @@ import type { TableWriter, WriteTarget } from '../../core/sinker.ts';
 import { sleep, throwIfAborted } from '../../core/signal.ts';
 import { tableId } from '../../core/table.ts';
 import type { Row } from '../../core/values.ts';
+import type { RawRows } from '../../core/source.ts';
+import type { ColumnMeta } from '../../core/table.ts';
 import { isDataError } from './errors.ts';
 import { locateBadRow } from './locate.ts';
 import type { PgPool } from './pool.ts';
 import { RowEncoder, type EncodedRow } from './row-encoding.ts';
-import { copyIn, exec, inSavepoint, inTransaction, type Session } from './session.ts';
+import { PG_COPY_TEXT } from './copy.ts';
+import { copyIn, copyInRaw, exec, inSavepoint, inTransaction, type Session } from './session.ts';
 import type { PgColumn } from './type-map.ts';
 import { hashName, WriteSql } from './write-sql.ts';
 
@@ -64,6 +67,19 @@ export class CopyFirst {
   }
 }
 
+/**
+ * Whether a PostgreSQL source column's COPY text means the same value to the target column: same base type,
+ * both arrays or neither, and for enums the same labels. Length / precision limits may differ: the target
+ * applies them to raw text exactly as to ferry's encoded text (same rounding, same errors). MySQL columns
+ * carry no `udtName` and never match (they never come as COPY text anyway).
+ */
+export function sameCopyText(src: ColumnMeta, dst: PgColumn): boolean {
+  if (src.udtName === undefined || src.udtName !== dst.baseType) return false;
+  if ((src.family === 'array') !== dst.isArray) return false;
+  if (src.family === 'enum' || dst.family === 'enum') return JSON.stringify(src.members ?? []) === JSON.stringify(dst.members ?? []);
+  return true;
+}
+
 /** Clients that already have a given staging table (TEMP tables live as long as the session). */
 const stagedOn = new WeakMap<PoolClient, Set<string>>();
 
@@ -85,6 +101,8 @@ export class PgTableWriter implements TableWriter {
   private readonly insertText = new Map<string, { text: string; name?: string }>();
   private readonly ctx: string;
   private readonly copyFirst = new CopyFirst();
+  /** `pg-copy-text` when a source page's COPY text can go into the table as it is (auto mode, same types). */
+  readonly rawFormat?: string;
 
   constructor(
     private readonly pool: PgPool,
@@ -95,6 +113,33 @@ export class PgTableWriter implements TableWriter {
     this.ctx = `target ${tableId(target.table)}`;
     this.enc = new RowEncoder(target, targetCols);
     this.sql = new WriteSql(target.table, o.oid, this.enc.names, target.keyColumns, o);
+    const same = target.columns.every((c, i) => sameCopyText(c, targetCols[i]));
+    if (o.mode === 'auto' && o.hasArbiter && target.keyColumns.length && same) this.rawFormat = PG_COPY_TEXT;
+  }
+
+  /**
+   * A source page's COPY text straight into the table (`auto` mode's fast path without decoding or encoding a
+   * value). Anything COPY cannot settle alone -- an existing key, a value the target rejects, a deadlock --
+   * rolls the COPY back and the decoded rows take `write`, which upserts and pins a bad value to its row.
+   */
+  async writeRaw(raw: RawRows, rows: () => Row[], signal: AbortSignal): Promise<void> {
+    if (raw.format !== PG_COPY_TEXT || !this.rawFormat) throw new FerryError('RT002', `${this.ctx}: cannot take raw format ${raw.format}`);
+    if (!raw.count) return;
+    if (this.copyFirst.shouldTry()) {
+      try {
+        await this.pool.withClient(signal, (client) => {
+          const s: Session = { client, target: this.pool.target, signal, ctx: this.ctx };
+          return inTransaction(s, () => copyInRaw(s, this.sql.copyTarget, raw.chunks));
+        });
+        this.copyFirst.succeeded();
+        return;
+      } catch (e) {
+        const state = isFerryError(e) ? e.details.sqlstate : undefined;
+        if (state === UNIQUE_VIOLATION) this.copyFirst.conflicted();
+        else if (!(isDataError(e) || state === '40P01' || state === '40001')) throw e;
+      }
+    }
+    await this.write(rows(), signal);
   }
 
   async write(rows: Row[], signal: AbortSignal): Promise<void> {
