@@ -137,6 +137,7 @@ export class PgTableWriter implements TableWriter {
         const state = isFerryError(e) ? e.details.sqlstate : undefined;
         if (state === UNIQUE_VIOLATION) this.copyFirst.conflicted();
         else if (!(isDataError(e) || state === '40P01' || state === '40001')) throw e;
+        this.o.logger.debug('raw COPY batch takes the row path', { table: tableId(this.target.table), rows: raw.count, sqlstate: state });
       }
     }
     await this.write(rows(), signal);
