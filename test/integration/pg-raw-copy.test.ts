@@ -1,5 +1,5 @@
 /**
- * The raw COPY pass-through of PG -> PG snapshot pages (`pg-copy-text`): when a writer takes it, what a rerun,
+ * The raw COPY pass-through of PG -> PG snapshot pages (`pg-copy-data`): when a writer takes it, what a rerun,
  * a concurrent duplicate and a value the target rejects do to it, and the chunk runner using it end to end.
  */
 import assert from 'node:assert/strict';
@@ -70,9 +70,9 @@ describe('pg raw COPY pass-through', () => {
 
   it('is offered only where the source text means the same value to the target', async () => {
     const cases: Array<[string, string, string | undefined]> = [
-      ['same', SRC_COLS, 'pg-copy-text'],
+      ['same', SRC_COLS, 'pg-copy-data'],
       // Tighter limits of the same type are fine: the target applies them to raw text as to encoded text.
-      ['narrower', `id int PRIMARY KEY, v varchar(3), t text, m mood`, 'pg-copy-text'],
+      ['narrower', `id int PRIMARY KEY, v varchar(3), t text, m mood`, 'pg-copy-data'],
       ['wider_int', `id bigint PRIMARY KEY, v varchar(10), t text, m mood`, undefined],
       ['other_type', `id int PRIMARY KEY, v text, t text, m mood`, undefined],
       ['other_enum', `id int PRIMARY KEY, v varchar(10), t text, m mood2`, undefined],
@@ -112,7 +112,7 @@ describe('pg raw COPY pass-through', () => {
   it('a value the target rejects fails its page with IN001 naming table, column and key; earlier pages stay', async () => {
     await dst.exec(`SET search_path = ${dst.q}; CREATE TABLE narrow (id int PRIMARY KEY, v varchar(2), t text, m mood)`);
     const w = await openWriter('narrow', meta);
-    assert.equal(w.rawFormat, 'pg-copy-text');
+    assert.equal(w.rawFormat, 'pg-copy-data');
     // ids 1..9 fit varchar(2) ('v1'..'v9'); 'v10' does not.
     const got = await pages(meta, w, 9);
     await w.writeRaw!(got[0].raw!, () => got[0].rows, signal);

@@ -4,8 +4,11 @@
  * Values inside are each type's ordinary text form, so the same codecs serve COPY and the row protocol.
  */
 
-/** The raw format (core `RawRows`) of COPY text pages handed from a PostgreSQL source to a PostgreSQL writer. */
-export const PG_COPY_TEXT = 'pg-copy-text';
+/**
+ * The raw format (core `RawRows`) of pages handed from a PostgreSQL source to a PostgreSQL writer: COPY text
+ * rows as the protocol's CopyData messages, one per row, header included (see copy-wire.ts).
+ */
+export const PG_COPY_DATA = 'pg-copy-data';
 
 const NEEDS_ESCAPE = /[\\\t\n\r]/;
 

@@ -39,23 +39,6 @@ export async function copyIn(s: Session, sql: string, rows: Array<Array<string |
   });
 }
 
-/** `COPY ... FROM STDIN` of COPY text that is already whole lines (a source page passed through); cancelled on abort. */
-export async function copyInRaw(s: Session, sql: string, chunks: Buffer[]): Promise<void> {
-  await cancellable(s.client, s.target, s.signal, async () => {
-    try {
-      const stream = s.client.query(copyFrom(sql));
-      await new Promise<void>((resolve, reject) => {
-        stream.on('error', reject);
-        stream.on('finish', resolve);
-        for (let i = 0; i < chunks.length - 1; i++) stream.write(chunks[i]);
-        stream.end(chunks[chunks.length - 1]);
-      });
-    } catch (e) {
-      throw toFerryError(e, s.ctx);
-    }
-  });
-}
-
 /** BEGIN, `fn`, COMMIT; ROLLBACK on failure (so the connection goes back to the pool clean). */
 export async function inTransaction<T>(s: Session, fn: () => Promise<T>): Promise<T> {
   await exec(s, 'BEGIN');

@@ -7,7 +7,8 @@ import { batchRows, type ChunkSpec, type ReadOptions, type RowBatch, type Snapsh
 import type { TableMeta } from '../../core/table.ts';
 import { tableId } from '../../core/table.ts';
 import type { KeyTuple, Row } from '../../core/values.ts';
-import { CopyLineSplitter, parseCopyText, PG_COPY_TEXT } from './copy.ts';
+import { CopyLineSplitter, parseCopyText, PG_COPY_DATA } from './copy.ts';
+import { forEachPayload, readCopyPage, type CopyPage } from './copy-wire.ts';
 import { toFerryError } from './errors.ts';
 import { keyParams } from './metadata.ts';
 import { cancellable, runQuery, sendCancel, type PgPool } from './pool.ts';
@@ -62,16 +63,13 @@ function toBatch(p: ReadPlan, raws: Array<Array<string | Buffer | null>>): RowBa
 }
 
 /**
- * A COPY page kept as its wire text: rows counted by newline (COPY escapes newlines inside values), the last
- * line parsed for the resume key, every other row decoded only if someone reads `rows`.
+ * A COPY page kept as the CopyData messages it came in (one per row): rows counted by message, the last row
+ * parsed for the resume key, every other row decoded only if someone reads `rows`.
  */
-function rawBatch(p: ReadPlan, text: Buffer): RowBatch {
-  let count = 0;
-  for (let i = text.indexOf(10); i >= 0; i = text.indexOf(10, i + 1)) count++;
+function rawBatch(p: ReadPlan, page: CopyPage): RowBatch {
   let lastKey: KeyTuple | null = null;
-  if (count) {
-    const start = text.lastIndexOf(10, text.length - 2) + 1;
-    parseCopyText(text.toString('utf8', start, text.length - 1), (f) => {
+  if (page.rows) {
+    parseCopyText(page.last.toString('utf8', 0, page.last.length - 1), (f) => {
       lastKey = p.keyIdx.map((i) => (f[i] === null ? null : p.decoders[i](f[i]!)));
     });
   }
@@ -80,14 +78,14 @@ function rawBatch(p: ReadPlan, text: Buffer): RowBatch {
     get rows() {
       if (!rows) {
         const raws: Array<Array<string | null>> = [];
-        parseCopyText(text.toString('utf8'), (f) => raws.push(f));
+        forEachPayload(page.chunks, (line) => parseCopyText(line.toString('utf8', 0, line.length - 1), (f) => raws.push(f)));
         rows = toBatch(p, raws).rows;
       }
       return rows;
     },
     lastKey,
-    bytes: text.length,
-    raw: { format: PG_COPY_TEXT, chunks: [text], count },
+    bytes: page.bytes,
+    raw: { format: PG_COPY_DATA, chunks: page.chunks, count: page.rows },
   };
 }
 
@@ -159,19 +157,28 @@ export class PgSnapshotSource implements SnapshotSource {
         const res = await runQuery(client, this.pool.target, { name: stmtName(select), text: select, values, rowMode: 'array' }, opts.signal, p.ctx);
         return toBatch(p, res.rows as Array<Array<string | Buffer | null>>);
       }
+      const copy = `COPY (${select}) TO STDOUT`;
+      // Raw only when the page holds exactly the requested columns (no key column appended for resuming).
+      if (opts.raw === PG_COPY_DATA && p.columns.length === opts.columns.length) {
+        const page = await cancellable(client, this.pool.target, opts.signal, async () => {
+          try {
+            return await readCopyPage(client, copy);
+          } catch (e) {
+            throw toFerryError(e, p.ctx);
+          }
+        });
+        return rawBatch(p, page);
+      }
       const raws: Array<Array<string | null>> = [];
       const chunks: Buffer[] = [];
       await cancellable(client, this.pool.target, opts.signal, async () => {
         try {
-          for await (const c of client.query(copyTo(`COPY (${select}) TO STDOUT`))) chunks.push(c as Buffer);
+          for await (const c of client.query(copyTo(copy))) chunks.push(c as Buffer);
         } catch (e) {
           throw toFerryError(e, p.ctx);
         }
       });
-      const text = Buffer.concat(chunks);
-      // Raw only when the page holds exactly the requested columns (no key column appended for resuming).
-      if (opts.raw === PG_COPY_TEXT && p.columns.length === opts.columns.length) return rawBatch(p, text);
-      parseCopyText(text.toString('utf8'), (f) => raws.push(f));
+      parseCopyText(Buffer.concat(chunks).toString('utf8'), (f) => raws.push(f));
       return toBatch(p, raws);
     });
   }

@@ -7,12 +7,13 @@ import { tableId } from '../../core/table.ts';
 import type { Row } from '../../core/values.ts';
 import type { RawRows } from '../../core/source.ts';
 import type { ColumnMeta } from '../../core/table.ts';
-import { isDataError } from './errors.ts';
+import { isDataError, toFerryError } from './errors.ts';
+import { writeCopyPage } from './copy-wire.ts';
 import { locateBadRow } from './locate.ts';
-import type { PgPool } from './pool.ts';
+import { cancellable, type PgPool } from './pool.ts';
 import { RowEncoder, type EncodedRow } from './row-encoding.ts';
-import { PG_COPY_TEXT } from './copy.ts';
-import { copyIn, copyInRaw, exec, inSavepoint, inTransaction, type Session } from './session.ts';
+import { PG_COPY_DATA } from './copy.ts';
+import { copyIn, exec, inSavepoint, inTransaction, type Session } from './session.ts';
 import type { PgColumn } from './type-map.ts';
 import { hashName, WriteSql } from './write-sql.ts';
 
@@ -101,7 +102,7 @@ export class PgTableWriter implements TableWriter {
   private readonly insertText = new Map<string, { text: string; name?: string }>();
   private readonly ctx: string;
   private readonly copyFirst = new CopyFirst();
-  /** `pg-copy-text` when a source page's COPY text can go into the table as it is (auto mode, same types). */
+  /** `pg-copy-data` when a source page's COPY text can go into the table as it is (auto mode, same types). */
   readonly rawFormat?: string;
 
   constructor(
@@ -114,7 +115,7 @@ export class PgTableWriter implements TableWriter {
     this.enc = new RowEncoder(target, targetCols);
     this.sql = new WriteSql(target.table, o.oid, this.enc.names, target.keyColumns, o);
     const same = target.columns.every((c, i) => sameCopyText(c, targetCols[i]));
-    if (o.mode === 'auto' && o.hasArbiter && target.keyColumns.length && same) this.rawFormat = PG_COPY_TEXT;
+    if (o.mode === 'auto' && o.hasArbiter && target.keyColumns.length && same) this.rawFormat = PG_COPY_DATA;
   }
 
   /**
@@ -123,14 +124,20 @@ export class PgTableWriter implements TableWriter {
    * rolls the COPY back and the decoded rows take `write`, which upserts and pins a bad value to its row.
    */
   async writeRaw(raw: RawRows, rows: () => Row[], signal: AbortSignal): Promise<void> {
-    if (raw.format !== PG_COPY_TEXT || !this.rawFormat) throw new FerryError('RT002', `${this.ctx}: cannot take raw format ${raw.format}`);
+    if (raw.format !== PG_COPY_DATA || !this.rawFormat) throw new FerryError('RT002', `${this.ctx}: cannot take raw format ${raw.format}`);
     if (!raw.count) return;
     if (this.copyFirst.shouldTry()) {
       try {
-        await this.pool.withClient(signal, (client) => {
-          const s: Session = { client, target: this.pool.target, signal, ctx: this.ctx };
-          return inTransaction(s, () => copyInRaw(s, this.sql.copyTarget, raw.chunks));
-        });
+        // One COPY statement is atomic on its own: no BEGIN / COMMIT round trips.
+        await this.pool.withClient(signal, (client) =>
+          cancellable(client, this.pool.target, signal, async () => {
+            try {
+              await writeCopyPage(client, this.sql.copyTarget, raw.chunks);
+            } catch (e) {
+              throw toFerryError(e, this.ctx);
+            }
+          }),
+        );
         this.copyFirst.succeeded();
         return;
       } catch (e) {

@@ -1,0 +1,216 @@
+/**
+ * COPY pages at the wire level, for the PG -> PG pass-through. In copy-out mode the server sends one CopyData
+ * message ('d', int32 length, payload) per row, and in copy-in mode the client sends CopyData messages of the
+ * very same shape; so a keyed page can travel from the source socket to the target socket as the bytes it came
+ * in, with no per-row object on the way. pg-copy-streams makes one Buffer per row when reading, which is most
+ * of the CPU a pass-through page costs, so these two pg "submittables" (the extension point node-postgres gives
+ * COPY, cursors and streams) are written here.
+ *
+ * Invariant: a page is complete or an error: `readCopyPage` resolves only after CopyDone / CommandComplete /
+ * ReadyForQuery; `writeCopyPage` only after the server acknowledged the COPY (CommandComplete, ReadyForQuery).
+ */
+import type { PoolClient } from 'pg';
+
+const COPY_DATA = 0x64; // 'd'
+const COPY_OUT_RESPONSE = 0x48; // 'H'
+/** Asynchronous messages the server may interleave in copy-out mode; ignored, as libpq's COPY readers do. */
+const INTERLEAVED = new Set([0x4e /* N notice */, 0x53 /* S parameter status */, 0x41 /* A notification */]);
+
+/** Raw CopyData messages of one page: `chunks` hold exactly `rows` whole messages, header included. */
+export interface CopyPage {
+  chunks: Buffer[];
+  rows: number;
+  bytes: number;
+  /** The last row's payload (its COPY line, newline included); empty when `rows` is 0. */
+  last: Buffer;
+}
+
+/** What node-postgres calls on a submitted query; only the methods used here. */
+type OnData = (b: Buffer) => void;
+
+interface PgConnection {
+  stream: {
+    listeners(e: 'data'): OnData[];
+    on(e: 'data', fn: OnData): void;
+    removeListener(e: 'data', fn: OnData): void;
+    write(b: Buffer): boolean;
+  };
+  query(text: string): void;
+  endCopyFrom(): void;
+}
+
+abstract class WireQuery<T> {
+  callback?: (err: Error | null) => void;
+  protected error: Error | null = null;
+  readonly done: Promise<T>;
+  private settle!: { resolve: (v: T) => void; reject: (e: Error) => void };
+
+  constructor(protected readonly text: string) {
+    this.done = new Promise<T>((resolve, reject) => (this.settle = { resolve, reject }));
+  }
+
+  protected abstract result(): T;
+
+  /**
+   * node-postgres drops a query from its active slot when an ErrorResponse arrives, so it never sees the
+   * ReadyForQuery after it: the error settles the query here. The client still waits for that ReadyForQuery
+   * before it sends anything else.
+   */
+  handleError(err: Error): void {
+    if (this.error) return;
+    this.error = err;
+    this.settle.reject(err);
+    this.callback?.(err);
+  }
+
+  handleCommandComplete(): void {}
+
+  handleEmptyQuery(): void {}
+
+  handleReadyForQuery(): void {
+    if (this.error) return;
+    this.settle.resolve(this.result());
+    this.callback?.(null);
+  }
+}
+
+/** `COPY (...) TO STDOUT` read as raw CopyData messages, from the socket straight into a page. */
+class CopyOutPageQuery extends WireQuery<CopyPage> {
+  private connection?: PgConnection;
+  private pgOnData?: (b: Buffer) => void;
+  private readonly chunks: Buffer[] = [];
+  private rows = 0;
+  private bytes = 0;
+  /** Bytes of the current CopyData message still to come in later socket chunks. */
+  private need = 0;
+  /** An incomplete message header (or non-data message) carried over to the next socket chunk. */
+  private carry: Buffer | null = null;
+  private readonly onData = (b: Buffer) => this.consume(b);
+
+  submit(connection: PgConnection): void {
+    this.connection = connection;
+    const stream = connection.stream;
+    const handlers = stream.listeners('data');
+    if (handlers.length !== 1) throw new Error(`COPY page reader: expected one data listener on the connection, found ${handlers.length}`);
+    this.pgOnData = handlers[0];
+    stream.removeListener('data', this.pgOnData);
+    stream.on('data', this.onData);
+    connection.query(this.text);
+  }
+
+  private keep(b: Buffer, start: number, end: number): void {
+    if (end > start) {
+      this.chunks.push(b.subarray(start, end));
+      this.bytes += end - start;
+    }
+  }
+
+  private consume(input: Buffer): void {
+    let b = input;
+    if (this.carry) {
+      b = Buffer.concat([this.carry, input]);
+      this.carry = null;
+    }
+    let pos = 0;
+    // Bytes from 0 are data: the rest of a message begun in an earlier chunk, or a carried header.
+    let runStart = 0;
+    if (this.need > 0) {
+      const n = Math.min(this.need, b.length);
+      this.need -= n;
+      pos = n;
+      if (this.need > 0) return this.keep(b, 0, b.length);
+    }
+    while (pos < b.length) {
+      if (b.length - pos < 5) break;
+      const code = b[pos];
+      const len = b.readUInt32BE(pos + 1);
+      if (code === COPY_DATA) {
+        this.rows++;
+        const end = pos + 1 + len;
+        if (end > b.length) {
+          this.need = end - b.length;
+          return this.keep(b, runStart, b.length);
+        }
+        pos = end;
+        continue;
+      }
+      this.keep(b, runStart, pos);
+      if (code === COPY_OUT_RESPONSE || INTERLEAVED.has(code)) {
+        if (pos + 1 + len > b.length) break;
+        pos += 1 + len;
+        runStart = pos;
+        continue;
+      }
+      // CopyDone, an ErrorResponse or anything else: node-postgres takes the connection back from here.
+      return this.detach(b.subarray(pos));
+    }
+    this.keep(b, runStart, pos);
+    if (pos < b.length) this.carry = Buffer.from(b.subarray(pos));
+  }
+
+  private detach(rest: Buffer): void {
+    const stream = this.connection!.stream;
+    stream.removeListener('data', this.onData);
+    stream.on('data', this.pgOnData!);
+    this.pgOnData!(rest);
+  }
+
+  /** One Buffer per page: one socket write on the target side, and one walk to find the last row. */
+  protected result(): CopyPage {
+    const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.bytes);
+    let last: Buffer = Buffer.alloc(0);
+    forEachPayload([all], (p) => (last = p));
+    return { chunks: all.length ? [all] : [], rows: this.rows, bytes: this.bytes, last };
+  }
+
+  override handleError(err: Error): void {
+    super.handleError(err);
+    // A connection error while this reader holds the socket: give it back so the client can tear down.
+    if (this.connection && this.connection.stream.listeners('data').includes(this.onData)) this.detach(Buffer.alloc(0));
+  }
+}
+
+/** `COPY ... FROM STDIN` fed with CopyData messages as they are. */
+class CopyInPageQuery extends WireQuery<void> {
+  constructor(
+    text: string,
+    private readonly chunks: Buffer[],
+  ) {
+    super(text);
+  }
+
+  submit(connection: PgConnection): void {
+    connection.query(this.text);
+  }
+
+  handleCopyInResponse(connection: PgConnection): void {
+    for (const c of this.chunks) connection.stream.write(c);
+    connection.endCopyFrom();
+  }
+
+  protected result(): void {}
+}
+
+/** Reads one page as raw CopyData messages. `sql` is a complete `COPY (...) TO STDOUT` statement. */
+export async function readCopyPage(client: PoolClient, sql: string): Promise<CopyPage> {
+  const q = new CopyOutPageQuery(sql);
+  client.query(q as never);
+  return q.done;
+}
+
+/** Writes raw CopyData messages (e.g. a page from `readCopyPage`) through `sql`, a `COPY ... FROM STDIN`. */
+export async function writeCopyPage(client: PoolClient, sql: string, chunks: Buffer[]): Promise<void> {
+  const q = new CopyInPageQuery(sql, chunks);
+  client.query(q as never);
+  return q.done;
+}
+
+/** Walks whole CopyData messages laid end to end over `chunks`, calling `fn` with each payload. */
+export function forEachPayload(chunks: Buffer[], fn: (payload: Buffer) => void): void {
+  const all = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+  for (let pos = 0; pos + 5 <= all.length; ) {
+    const len = all.readUInt32BE(pos + 1);
+    fn(all.subarray(pos + 5, pos + 1 + len));
+    pos += 1 + len;
+  }
+}
