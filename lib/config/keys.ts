@@ -28,6 +28,8 @@ export const CONNECTOR_KEYS: Record<'extractor' | 'sinker', ReadonlySet<string>>
     'ssl_cert', 'ssl_key', 'is_direct_connection', 'is_cluster', 'mongo_require_shard_key_filter', 'ack_timeout_secs',
     'required_acks', 'with_field_defs', 'method', 'stream_load_url', 'hard_delete', 'engine', 'reverse',
     'statistic_type', 'data_size_threshold', 'freq_threshold', 'statistic_log_dir',
+    // ferry: clickhouse
+    'clickhouse_format',
   ]),
 };
 

@@ -1,8 +1,9 @@
 /**
  * Current ClickHouse (chdb, the 26.x engine in-process): every DDL the StructWriter plans for a modern server and
- * the exact JSONEachRow payloads the sinker and the CDC applier send run through it, and the FINAL result is
- * checked: ReplacingMergeTree(_ape_dts_timestamp, _ape_dts_is_deleted) hides deleted rows by itself, DateTime64(6),
- * Date32, Bool, wide Decimal, keyless deletes with mutations_sync.
+ * the exact payloads the sinker and the CDC applier send -- RowBinary (the default, `auto`) and JSONEachRow
+ * (`clickhouse_format=json`) -- run through it, and the FINAL result is checked:
+ * ReplacingMergeTree(_ape_dts_timestamp, _ape_dts_is_deleted) hides deleted rows by itself, DateTime64(6), Date32,
+ * Bool, wide Decimal, keyless deletes with mutations_sync.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -45,10 +46,11 @@ const ROW1: Row = {
   iv: '1 day 02:00:00', arr: '{1,2}', g: Buffer.from('0101000000000000000000f03f000000000000f03f', 'hex'), o: '"k"=>"v"',
 };
 
-describe('chdb (ClickHouse 26.x in-process): DDL and payloads for modern servers', () => {
+for (const format of ['auto', 'json'] as const) describe(`chdb (ClickHouse 26.x in-process): DDL and payloads for modern servers, clickhouse_format=${format}`, () => {
   let api: ChdbApi;
   let sinker: ClickhouseSinker;
-  const db = 'ferry_chdb';
+  const db = format === 'auto' ? 'ferry_chdb' : 'ferry_chdb_json';
+  const wire = format === 'auto' ? 'RowBinary' : 'JSONEachRow';
   const model: SchemaModel = {
     sourceDbType: 'pg', databases: [{ name: db }], sequences: [], enumTypes: [],
     tables: [table(db, 'all types', COLUMNS, ['id']), table(db, 'nokey', [col('a', 'int', 'int'), col('b', 'string', 'text')], [])],
@@ -59,7 +61,7 @@ describe('chdb (ClickHouse 26.x in-process): DDL and payloads for modern servers
 
   before(async () => {
     api = new ChdbApi();
-    sinker = new ClickhouseSinker(api, silentLogger);
+    sinker = new ClickhouseSinker(api, silentLogger, format);
   });
   after(async () => api.close());
 
@@ -103,7 +105,11 @@ describe('chdb (ClickHouse 26.x in-process): DDL and payloads for modern servers
     assert.ok(Object.entries(live[1]).every(([k, v]) => k === 'id' || v === null));
     const [n] = await api.rows<{ n: string }>(`SELECT count() AS n FROM ${'`'}${db}${'`'}.${'`all types`'}`, undefined, 'n');
     assert.equal(Number(n.n), 4, 'the rerun inserted again; FINAL collapses it');
-    assert.ok(api.log.some((l) => l.body && /"dec":12345678901234567890123456789012345\.123456789012345678901234567891,/.test(l.body.toString('latin1'))), 'decimals sent as unquoted exact numbers');
+    const inserts = api.log.filter((l) => l.body && l.sql.includes('`all types`'));
+    assert.ok(inserts.length && inserts.every((l) => l.sql.endsWith(`FORMAT ${wire}`)), `sent as ${wire}`);
+    if (format === 'json') {
+      assert.ok(inserts.some((l) => /"dec":12345678901234567890123456789012345\.123456789012345678901234567891,/.test(l.body!.toString('latin1'))), 'decimals sent as unquoted exact numbers');
+    }
   });
 
   it('CDC payload: updates, key changes, deletes and partial images; FINAL hides deleted rows without a WHERE', async () => {
@@ -157,7 +163,7 @@ describe('chdb (ClickHouse 26.x in-process): DDL and payloads for modern servers
       const sent = api.log.length;
       await assert.rejects(w.write([{ ...ROW1, id: 9, [column]: value }], never), (e: FerryError) => {
         assert.equal(e.code, 'IN001');
-        assert.match(e.message, new RegExp(`ferry_chdb\\.all types: value does not fit column ${column} .*at key \\(id=`));
+        assert.match(e.message, new RegExp(`${db}\\.all types: value does not fit column ${column} .*at key \\(id=`));
         return true;
       });
       assert.equal(api.log.length, sent);
@@ -166,7 +172,8 @@ describe('chdb (ClickHouse 26.x in-process): DDL and payloads for modern servers
 
   it('payload bounds: chunks of bounded size; a batch over the byte bound goes as several INSERTs, all rows arrive', async () => {
     const K2 = target('nokey', model.tables[1].columns, []);
-    const shape = await describeTarget(api, K2, never);
+    const shape = await describeTarget(api, K2, never, format);
+    assert.equal(shape.format, wire);
     await api.command(`TRUNCATE TABLE ${db}.nokey`, never, 'test');
     const rows = Array.from({ length: 500 }, (_v, i) => ({ a: i, b: 'x'.repeat(50) }));
     const sent = api.log.length;

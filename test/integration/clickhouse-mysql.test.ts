@@ -19,7 +19,7 @@ import { createCheckpointStore } from '../../lib/checkpoint/create-store.ts';
 import { freshMysqlDb, mysqlEndpoint, type TestDb } from '../support/mysql.ts';
 import { testUrls, uniqueName } from '../support/services.ts';
 import { runFerry } from '../support/cli.ts';
-import { assertSameRows, cdcUntil, chTask, clickhouseClient, readLive, targetTypes } from '../support/clickhouse.ts';
+import { assertSameRows, cdcUntil, chTask, clickhouseClient, insertFormat, readLive, targetTypes } from '../support/clickhouse.ts';
 import { uniqueServerId } from './mysql-cdc-support.ts';
 
 const ctx = { logger: silentLogger, signal: new AbortController().signal };
@@ -115,6 +115,7 @@ describe('MySQL -> ClickHouse (18.16 over HTTP): struct, snapshot, CDC through `
     });
     const engines = await ch.rows<{ name: string; engine: string }>(`SELECT name, engine FROM system.tables WHERE database = '${dst}' ORDER BY name`, undefined, 't');
     assert.deepEqual(engines.map((e) => [e.name, e.engine]), [['nokey', 'MergeTree'], ['types', 'ReplacingMergeTree'], ['we"ird tb', 'ReplacingMergeTree']]);
+    for (const t of tables()) assert.equal(await insertFormat(ch, await meta.getTableMeta(t, never), { db: dst, tb: t.tb }), 'RowBinary', `${t.tb} written as RowBinary`);
     // interrupt (the default): a second run stops at the first existing object.
     const again = await runFerry(['run', await task('struct', 'struct2')]);
     assert.notEqual(again.code, 0);

@@ -17,7 +17,7 @@ import { createCheckpointStore } from '../../lib/checkpoint/create-store.ts';
 import { testUrls as baseUrls, uniqueName } from '../support/services.ts';
 import { execSql } from '../support/sql.ts';
 import { runFerry } from '../support/cli.ts';
-import { assertSameRows, cdcUntil, chTask, clickhouseClient, targetTypes } from '../support/clickhouse.ts';
+import { assertSameRows, cdcUntil, chTask, clickhouseClient, insertFormat, targetTypes } from '../support/clickhouse.ts';
 
 const DB = `it_ch_pg_${process.pid}`;
 const pgUrl = baseUrls.pg.replace(/\/[^/?]*(\?|$)/, `/${DB}$1`);
@@ -92,6 +92,7 @@ describe('PostgreSQL -> ClickHouse (18.16 over HTTP): struct, snapshot, CDC thro
     const st = await runFerry(['run', await task('struct', 'ch_pg_struct')]);
     assert.equal(st.code, 0, st.stderr.slice(-2000));
     assert.deepEqual(Object.fromEntries(await targetTypes(ch, dst, 't')), TYPES_ON_18_16);
+    for (const t of tables) assert.equal(await insertFormat(ch, await meta.getTableMeta(t, never), { db: dst, tb: t.tb }), 'RowBinary', `${t.tb} written as RowBinary`);
 
     const run = await runFerry(['run', await task('snapshot', 'ch_pg_snap')]);
     assert.equal(run.code, 0, run.stderr.slice(-2000));

@@ -4,7 +4,10 @@
  * (`FINAL`, not deleted) and comparing them with the source's canonical rows by family.
  */
 import assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { EndpointConfig } from '../../lib/config/types.ts';
 import { silentLogger } from '../../lib/core/logger.ts';
 import type { ColumnMeta, Row, SnapshotSource, TableMeta } from '../../lib/core/index.ts';
@@ -14,6 +17,7 @@ import { resolveClickhouseConfig } from '../../lib/connectors/clickhouse/config.
 import { toFerryError } from '../../lib/connectors/clickhouse/errors.ts';
 import { featuresOf, type ServerFeatures } from '../../lib/connectors/clickhouse/features.ts';
 import { DELETED_COL, parseType, quoteIdent, quoteTable, sqlString } from '../../lib/connectors/clickhouse/sql.ts';
+import { describeTarget } from '../../lib/connectors/clickhouse/target.ts';
 import { testUrls } from './services.ts';
 import { writeIni } from './cli.ts';
 import type { TaskConfig } from '../../lib/config/types.ts';
@@ -54,6 +58,7 @@ export class ChdbApi implements ClickhouseApi {
   readonly session: { query(sql: string, format?: string): string; insert(p: unknown): Promise<unknown>; cleanup(): void };
   /** Every statement and insert payload sent, for assertions. */
   readonly log: Array<{ sql: string; body?: Buffer }> = [];
+  private files = 0;
 
   constructor() {
     const { Session } = createRequire(import.meta.url)('chdb') as { Session: new () => ChdbApi['session'] };
@@ -96,12 +101,26 @@ export class ChdbApi implements ClickhouseApi {
   }
 
   /**
-   * The payload goes, unchanged, through chdb's raw insert -- which accepts only plain `db.tb` names -- into a
-   * Memory copy of the target (same column types, so the same parser), then INSERT ... SELECT into the target.
+   * The payload goes, unchanged, through chdb's raw insert -- which accepts only plain `db.tb` names and text
+   * formats -- into a Memory copy of the target (same column types, so the same parser), then INSERT ... SELECT
+   * into the target. RowBinary payloads go through a temporary file: `INSERT INTO <target> (<columns>) FROM
+   * INFILE ... FORMAT RowBinary`, the engine's own RowBinary reader.
    */
   async insert(tableSql: string, columnsSql: string, format: string, payload: Payload, _s: AbortSignal | undefined, context: string): Promise<void> {
     const body = Buffer.isBuffer(payload) ? payload : Buffer.concat(payload);
     this.log.push({ sql: `INSERT INTO ${tableSql} (${columnsSql}) FORMAT ${format}`, body });
+    if (format !== 'JSONEachRow') {
+      const file = join(tmpdir(), `ferry-chdb-${process.pid}-${++this.files}.bin`);
+      try {
+        writeFileSync(file, body);
+        this.session.query(`INSERT INTO ${tableSql} (${columnsSql}) FROM INFILE ${sqlString(file)} FORMAT ${format}`, 'CSV');
+      } catch (e) {
+        throw toFerryError(e, context);
+      } finally {
+        rmSync(file, { force: true });
+      }
+      return;
+    }
     const columns = columnsSql.split(', ').map((c) => c.slice(1, -1).replace(/\\(.)/g, '$1'));
     const stage = 'default.ferry_chdb_stage';
     try {
@@ -127,6 +146,12 @@ export async function readLive(api: ClickhouseApi, meta: Pick<TableMeta, 'db' | 
 }
 
 const isBytes = (c: ColumnMeta) => c.family === 'binary' || c.family === 'geometry';
+
+/** The insert format the sinker picks by default (auto) for a source table's target, and why not RowBinary. */
+export async function insertFormat(api: ClickhouseApi, meta: TableMeta, target: { db: string; tb: string }): Promise<string> {
+  const shape = await describeTarget(api, { table: target, source: { db: meta.db, tb: meta.tb }, columns: meta.columns, keyColumns: meta.keyColumns }, new AbortController().signal);
+  return shape.jsonReason ? `${shape.format} (${shape.jsonReason})` : shape.format;
+}
 
 /** The target column types of a table, by name. */
 export async function targetTypes(api: ClickhouseApi, db: string, tb: string): Promise<Map<string, string>> {

@@ -18,7 +18,9 @@ import type { Row } from '../../core/values.ts';
 import type { ClickhouseApi } from './client.ts';
 import { deleteMatching, readRow } from './mutations.ts';
 import { VERSION_COL, quoteIdent, quoteTable } from './sql.ts';
-import { describeTarget, encodeLine, keyText, payload, type TargetShape } from './target.ts';
+import { rowsPayload } from './payload.ts';
+import { describeTarget, keyText, type FormatChoice, type TargetShape } from './target.ts';
+import { PAYLOAD_LIMITS } from './writer.ts';
 import type { VersionClock } from './version.ts';
 
 export class ClickhouseChangeApplier implements ChangeApplier {
@@ -28,11 +30,13 @@ export class ClickhouseChangeApplier implements ChangeApplier {
     private readonly client: ClickhouseApi,
     private readonly clock: VersionClock,
     private readonly logger: Logger,
+    private readonly format: FormatChoice = 'auto',
   ) {}
 
   private shape(target: WriteTarget, signal: AbortSignal): Promise<TargetShape> {
     return this.shapes.get(target, async (t) => {
-      const shape = await describeTarget(this.client, t, signal);
+      const shape = await describeTarget(this.client, t, signal, this.format);
+      if (shape.jsonReason) this.logger.info('clickhouse table written as JSONEachRow', { table: shape.id, reason: shape.jsonReason });
       // Versions must beat every row already there, whoever wrote it (see version.ts).
       const [r] = await this.client.rows<{ v: string | number }>(`SELECT max(${quoteIdent(VERSION_COL)}) AS v FROM ${shape.sql}`, signal, `target ${shape.id}`);
       this.clock.observe(Number(r?.v ?? 0));
@@ -64,12 +68,12 @@ export class ClickhouseChangeApplier implements ChangeApplier {
     const keys = shape.keyColumns;
     /** The latest full row per key written by this batch: completes later partial images. */
     const latest = new Map<string, Row | null>();
-    let lines = '';
+    const payload = rowsPayload(shape, PAYLOAD_LIMITS.chunkBytes);
     for (const c of changes) {
       if (c.op === 'delete') {
         const k = c.beforeKey!;
         latest.set(keyText(k, keys), null);
-        lines += encodeLine(shape, k, 1, this.clock.next());
+        payload.add(k, 1, this.clock.next());
         continue;
       }
       let row = c.after!;
@@ -79,13 +83,14 @@ export class ClickhouseChangeApplier implements ChangeApplier {
         if (shape.columns.some((col) => row[col.name] === undefined)) row = await this.complete(shape, row, c.beforeKey, latest.get(oldKey), signal);
         if (newKey !== oldKey) {
           latest.set(oldKey, null);
-          lines += encodeLine(shape, c.beforeKey, 1, this.clock.next());
+          payload.add(c.beforeKey, 1, this.clock.next());
         }
       }
       latest.set(keyText(row, keys), row);
-      lines += encodeLine(shape, row, 0, this.clock.next());
+      payload.add(row, 0, this.clock.next());
     }
-    if (lines) await this.client.insert(shape.sql, shape.insertColumns, 'JSONEachRow', payload(shape, lines), signal, `target ${shape.id}`);
+    const body = payload.take();
+    if (body.length) await this.client.insert(shape.sql, shape.insertColumns, shape.format, body, signal, `target ${shape.id}`);
   }
 
   /** Fills the columns an update image lacks from this batch's rows, else from the target's current row. */
@@ -101,10 +106,10 @@ export class ClickhouseChangeApplier implements ChangeApplier {
   }
 
   private async applyKeyless(shape: TargetShape, changes: TargetChange[], signal: AbortSignal): Promise<void> {
-    let lines = '';
+    const payload = rowsPayload(shape, PAYLOAD_LIMITS.chunkBytes);
     const flush = async () => {
-      if (lines) await this.client.insert(shape.sql, shape.insertColumns, 'JSONEachRow', payload(shape, lines), signal, `target ${shape.id}`);
-      lines = '';
+      const body = payload.take();
+      if (body.length) await this.client.insert(shape.sql, shape.insertColumns, shape.format, body, signal, `target ${shape.id}`);
     };
     const features = await this.client.server(signal);
     for (const c of changes) {
@@ -112,7 +117,7 @@ export class ClickhouseChangeApplier implements ChangeApplier {
         await flush();
         await deleteMatching(this.client, features, shape, c.beforeKey, signal);
       }
-      if (c.op !== 'delete' && c.after) lines += encodeLine(shape, c.after, 0, this.clock.next());
+      if (c.op !== 'delete' && c.after) payload.add(c.after, 0, this.clock.next());
     }
     await flush();
   }

@@ -4,13 +4,14 @@
  * Invariants (beyond lib/core/sinker.ts): openTable fails with MD001 naming `db.tb` / `db.tb.col` when the
  * table, a written column or one of ape-dts's extra columns is missing, or when a keyed table is not a
  * ReplacingMergeTree (writes would not be idempotent). Values are checked against the TARGET column type
- * (encode.ts). DDL events are not applied (capabilities.ddl = false): source DDL is MySQL/PostgreSQL text.
+ * (fit.ts). Rows go as RowBinary where the table allows it, else JSONEachRow (`format`, target.ts). DDL events
+ * are not applied (capabilities.ddl = false): source DDL is MySQL/PostgreSQL text.
  */
 import type { Logger } from '../../core/logger.ts';
 import type { ChangeApplier, Sinker, SinkerCapabilities, TableWriter, WriteTarget } from '../../core/sinker.ts';
 import { ClickhouseChangeApplier } from './applier.ts';
 import type { ClickhouseApi } from './client.ts';
-import { describeTarget } from './target.ts';
+import { describeTarget, type FormatChoice } from './target.ts';
 import { VersionClock } from './version.ts';
 import { ClickhouseTableWriter } from './writer.ts';
 
@@ -22,16 +23,20 @@ export class ClickhouseSinker implements Sinker {
   constructor(
     readonly client: ClickhouseApi,
     private readonly logger: Logger,
+    /** `sinker.clickhouse_format`. */
+    readonly format: FormatChoice = 'auto',
   ) {}
 
   async openTable(target: WriteTarget, signal: AbortSignal): Promise<TableWriter> {
     await this.client.server(signal);
-    return new ClickhouseTableWriter(this.client, await describeTarget(this.client, target, signal));
+    const shape = await describeTarget(this.client, target, signal, this.format);
+    if (shape.jsonReason) this.logger.info('clickhouse table written as JSONEachRow', { table: shape.id, reason: shape.jsonReason });
+    return new ClickhouseTableWriter(this.client, shape);
   }
 
   async openApplier(signal: AbortSignal): Promise<ChangeApplier> {
     await this.client.server(signal);
-    return new ClickhouseChangeApplier(this.client, this.clock, this.logger);
+    return new ClickhouseChangeApplier(this.client, this.clock, this.logger, this.format);
   }
 
   async close(): Promise<void> {

@@ -1,15 +1,28 @@
 /**
- * A ClickHouse target table as the writers see it: columns with their target types and encoders, the engine,
- * and the checks that make writes safe (every written column and ape-dts's two extra columns exist; a keyed
- * table is a ReplacingMergeTree, or a rerun would duplicate rows).
+ * A ClickHouse target table as the writers see it: columns with their target types and encoders, the engine, the
+ * insert format, and the checks that make writes safe (every written column and ape-dts's two extra columns exist;
+ * a keyed table is a ReplacingMergeTree, or a rerun would duplicate rows).
+ *
+ * Format (decided once per table, `sinker.clickhouse_format`): RowBinary when every written column and both extra
+ * columns have an exact RowBinary writer (rowbinary.ts) and no written column has a DEFAULT-like expression (a row
+ * without the column -- a delete marker, an incomplete update image -- would get the type's default instead of the
+ * expression); otherwise JSONEachRow (`auto`), or MD001 naming the column (`rowbinary`). `json` keeps JSONEachRow.
  */
 import { FerryError } from '../../core/errors.ts';
 import type { WriteTarget } from '../../core/sinker.ts';
 import { tableId, type TableRef } from '../../core/table.ts';
 import type { Row, TypeFamily } from '../../core/values.ts';
 import type { ClickhouseApi } from './client.ts';
-import { FitError, SUPPORTED_BASES, encoderFor, type Encode } from './encode.ts';
+import { SUPPORTED_BASES, encoderFor, type Encode } from './encode.ts';
+import { binaryColumn, dateTimeZone, type WriteValue } from './rowbinary.ts';
 import { DELETED_COL, VERSION_COL, parseType, quoteIdent, quoteTable, sqlString, type ParsedType } from './sql.ts';
+
+/** `sinker.clickhouse_format`: RowBinary where every column allows it (auto), RowBinary or MD001, JSONEachRow. */
+export const FORMAT_CHOICES = ['auto', 'rowbinary', 'json'] as const;
+export type FormatChoice = (typeof FORMAT_CHOICES)[number];
+
+/** The insert format of a table, as the `FORMAT` clause names it. */
+export type InsertFormat = 'RowBinary' | 'JSONEachRow';
 
 export interface TargetColumn {
   name: string;
@@ -18,6 +31,8 @@ export interface TargetColumn {
   encode: Encode;
   /** `"name":` as it goes into each JSON line. */
   prefix: string;
+  /** The RowBinary writer (format RowBinary only). */
+  write?: WriteValue;
 }
 
 export interface TargetShape {
@@ -32,21 +47,30 @@ export interface TargetShape {
   latin1: boolean;
   /** `INSERT` column list: written columns then the two extra columns. */
   insertColumns: string;
+  format: InsertFormat;
+  /** RowBinary writers of the two extra columns, by their target types (format RowBinary only). */
+  extras?: { deleted: WriteValue; version: WriteValue };
+  /** Why the table is not RowBinary (format JSONEachRow only; for logs). */
+  jsonReason?: string;
 }
 
-/** Reads the target table and builds its shape for `target`; MD001 naming what is missing. */
-export async function describeTarget(client: ClickhouseApi, target: WriteTarget, signal: AbortSignal): Promise<TargetShape> {
+/**
+ * Reads the target table and builds its shape for `target`, in the format `choice` allows; MD001 naming what is
+ * missing, or (`rowbinary`) the column that cannot go as RowBinary.
+ */
+export async function describeTarget(client: ClickhouseApi, target: WriteTarget, signal: AbortSignal, choice: FormatChoice = 'auto'): Promise<TargetShape> {
   const t = target.table;
   const id = tableId(t);
   const where = `database = ${sqlString(t.db)} AND ${'name'} = ${sqlString(t.tb)}`;
   const tables = await client.rows<{ engine: string }>(`SELECT engine FROM system.tables WHERE ${where}`, signal, `target ${id}`);
   if (!tables.length) throw new FerryError('MD001', `target table ${id} does not exist`, { details: { table: id } });
-  const cols = await client.rows<{ name: string; type: string }>(
-    `SELECT name, type FROM system.columns WHERE database = ${sqlString(t.db)} AND table = ${sqlString(t.tb)}`,
+  const cols = await client.rows<{ name: string; type: string; default_kind: string }>(
+    `SELECT name, type, default_kind FROM system.columns WHERE database = ${sqlString(t.db)} AND table = ${sqlString(t.tb)}`,
     signal,
     `target ${id}`,
   );
   const types = new Map(cols.map((c) => [c.name, c.type]));
+  const defaults = new Map(cols.map((c) => [c.name, c.default_kind]));
   for (const extra of [DELETED_COL, VERSION_COL]) {
     if (!types.has(extra)) {
       throw new FerryError('MD001', `target table ${id} has no column ${extra} (ape-dts's extra columns: create the table with ferry struct)`, {
@@ -70,7 +94,7 @@ export async function describeTarget(client: ClickhouseApi, target: WriteTarget,
     const prefix = JSON.stringify(latin1 ? Buffer.from(c.name, 'utf8').toString('latin1') : c.name) + ':';
     return { name: c.name, type, family: c.family, encode: encoderFor(type, c.family, latin1), prefix };
   });
-  return {
+  const shape: TargetShape = {
     table: t,
     id,
     sql: quoteTable(t),
@@ -79,7 +103,34 @@ export async function describeTarget(client: ClickhouseApi, target: WriteTarget,
     replacing,
     latin1,
     insertColumns: [...columns.map((c) => c.name), DELETED_COL, VERSION_COL].map(quoteIdent).join(', '),
+    format: 'JSONEachRow',
   };
+  if (choice === 'json') return shape;
+  const extraTypes = { deleted: parseType(types.get(DELETED_COL)!), version: parseType(types.get(VERSION_COL)!) };
+  const all = [...columns.map((c) => c.type), extraTypes.deleted, extraTypes.version];
+  const zoneless = all.some((ty) => (ty.base === 'DateTime' || ty.base === 'DateTime64') && dateTimeZone(ty) === undefined);
+  const serverZone = zoneless ? (await client.rows<{ tz: string }>('SELECT timezone() AS tz', signal, `target ${id}`))[0]?.tz : undefined;
+  let refused: { column: string; reason: string } | undefined;
+  const writers = columns.map((c) => {
+    const w = binaryColumn(c.type, c.family, serverZone);
+    if ('unsupported' in w) refused ??= { column: c.name, reason: w.unsupported };
+    else if (defaults.get(c.name)) refused ??= { column: c.name, reason: `a ${defaults.get(c.name)} expression, which RowBinary rows without the column would not get` };
+    return w;
+  });
+  const deleted = binaryColumn(extraTypes.deleted, 'uint', serverZone);
+  const version = binaryColumn(extraTypes.version, 'int', serverZone);
+  if ('unsupported' in deleted) refused ??= { column: DELETED_COL, reason: deleted.unsupported };
+  if ('unsupported' in version) refused ??= { column: VERSION_COL, reason: version.unsupported };
+  if (refused) {
+    if (choice === 'rowbinary') {
+      throw new FerryError('MD001', `target column ${id}.${refused.column} cannot be written as RowBinary (${refused.reason}); set sinker.clickhouse_format=auto or json`, {
+        details: { table: id, column: refused.column },
+      });
+    }
+    return { ...shape, jsonReason: `${refused.column}: ${refused.reason}` };
+  }
+  columns.forEach((c, i) => (c.write = writers[i] as WriteValue));
+  return { ...shape, format: 'RowBinary', extras: { deleted: deleted as WriteValue, version: version as WriteValue } };
 }
 
 /** `(a=1, b=x)` for messages; `keyless row` without a key. */
@@ -89,32 +140,3 @@ export function keyText(row: Row, keys: string[]): string {
 }
 
 const fmt = (v: unknown): string => (v === null || v === undefined ? 'NULL' : Buffer.isBuffer(v) ? `0x${v.toString('hex')}` : String(v));
-
-/**
- * One JSONEachRow line for `row` with the extra columns. Columns absent from `row` are left out (the server
- * puts their default: delete markers carry only the key). IN001 naming the table and the row's key when a value
- * does not fit.
- */
-export function encodeLine(shape: TargetShape, row: Row, deleted: 0 | 1, version: number): string {
-  let s = '{';
-  for (const c of shape.columns) {
-    const v = row[c.name];
-    if (v === undefined) continue;
-    try {
-      if (v === null) {
-        if (!c.type.nullable) throw new FitError(`NULL in non-Nullable ${c.type.inner}`);
-        s += c.prefix + 'null,';
-      } else s += c.prefix + c.encode(v) + ',';
-    } catch (e) {
-      if (!(e instanceof FitError)) throw e;
-      const key = keyText(row, shape.keyColumns);
-      throw new FerryError('IN001', `target ${shape.id}: value does not fit column ${c.name} (${e.message}) at key ${key}`, {
-        details: { table: shape.id, column: c.name, key },
-      });
-    }
-  }
-  return `${s}"${DELETED_COL}":${deleted},"${VERSION_COL}":${version}}\n`;
-}
-
-/** The payload bytes of encoded lines. */
-export const payload = (shape: TargetShape, lines: string): Buffer => Buffer.from(lines, shape.latin1 ? 'latin1' : 'utf8');

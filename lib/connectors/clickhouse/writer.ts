@@ -3,15 +3,16 @@ import type { TableWriter } from '../../core/sinker.ts';
 import type { Row } from '../../core/values.ts';
 import type { ClickhouseApi } from './client.ts';
 import { quoteIdent, quoteTable } from './sql.ts';
-import { encodeLine, type TargetShape } from './target.ts';
+import { rowsPayload } from './payload.ts';
+import type { TargetShape } from './target.ts';
 import { SNAPSHOT_VERSION } from './version.ts';
 
 /**
- * Payload bounds of a snapshot insert. Lines are copied, 64k characters at a time, into Buffers of `chunkBytes` (off
- * the JS heap; no batch-sized string is ever built) and the payload is sent only once complete, so a value that does not fit
- * (IN001) stops the batch before anything is sent: ClickHouse writes whatever a request delivered, even one cut
- * short. A batch whose payload passes `maxBytes` is sent as several INSERTs of about that size, which bounds memory
- * whatever the row size; the rows an earlier INSERT of a failed batch wrote are source rows at the snapshot
+ * Payload bounds of a snapshot insert. Rows are encoded straight into Buffers of `chunkBytes` (off the JS heap; no
+ * batch-sized string is ever built; payload.ts) and the payload is sent only once complete, so a value that does
+ * not fit (IN001) stops the batch before anything is sent: ClickHouse writes whatever a request delivered, even one
+ * cut short. A batch whose payload passes `maxBytes` is sent as several INSERTs of about that size, which bounds
+ * memory whatever the row size; the rows an earlier INSERT of a failed batch wrote are source rows at the snapshot
  * version, so a rerun converges (FINAL unchanged).
  */
 export interface PayloadLimits {
@@ -21,43 +22,16 @@ export interface PayloadLimits {
 
 export const PAYLOAD_LIMITS: PayloadLimits = { chunkBytes: 1 << 20, maxBytes: 32 << 20 };
 
-/** Inserts `rows` with the given version: one JSONEachRow INSERT (one part) per `limits.maxBytes` of payload. */
+/** Inserts `rows` with the given version in the table's format: one INSERT (one part) per `limits.maxBytes` of payload. */
 export async function insertRows(client: ClickhouseApi, shape: TargetShape, rows: Row[], version: number, signal: AbortSignal, limits = PAYLOAD_LIMITS): Promise<void> {
-  const enc = shape.latin1 ? 'latin1' : 'utf8';
-  // A UTF-16 code unit takes at most 3 UTF-8 bytes (latin1: 1), so room checks never need byteLength.
-  const perUnit = shape.latin1 ? 1 : 3;
-  let chunks: Buffer[] = [];
-  let bytes = 0;
-  let buf = Buffer.alloc(0);
-  let pos = 0;
-  // Lines gather in a short string first: one Buffer.write per ~64k characters, not one per row.
-  let pending = '';
-  const pendingChars = Math.min(1 << 16, limits.chunkBytes >> 2);
-  const flush = () => {
-    if (pos + pending.length * perUnit > buf.length) {
-      if (pos) chunks.push(buf.subarray(0, pos));
-      bytes += pos;
-      buf = Buffer.allocUnsafe(Math.max(limits.chunkBytes, pending.length * perUnit));
-      pos = 0;
-    }
-    pos += buf.write(pending, pos, enc);
-    pending = '';
-  };
+  const payload = rowsPayload(shape, limits.chunkBytes);
   const send = async () => {
-    flush();
-    if (pos) chunks.push(buf.subarray(0, pos));
-    if (chunks.length) await client.insert(shape.sql, shape.insertColumns, 'JSONEachRow', chunks, signal, `target ${shape.id}`);
-    chunks = [];
-    bytes = 0;
-    buf = Buffer.alloc(0);
-    pos = 0;
+    const chunks = payload.take();
+    if (chunks.length) await client.insert(shape.sql, shape.insertColumns, shape.format, chunks, signal, `target ${shape.id}`);
   };
   for (const r of rows) {
-    pending += encodeLine(shape, r, 0, version);
-    if (pending.length >= pendingChars) {
-      flush();
-      if (bytes + pos >= limits.maxBytes) await send();
-    }
+    payload.add(r, 0, version);
+    if (payload.bytes >= limits.maxBytes) await send();
   }
   await send();
 }
