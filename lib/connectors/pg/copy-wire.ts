@@ -34,6 +34,8 @@ interface PgConnection {
     on(e: 'data', fn: OnData): void;
     removeListener(e: 'data', fn: OnData): void;
     write(b: Buffer): boolean;
+    cork(): void;
+    uncork(): void;
   };
   query(text: string): void;
   endCopyFrom(): void;
@@ -85,6 +87,8 @@ class CopyOutPageQuery extends WireQuery<CopyPage> {
   private need = 0;
   /** An incomplete message header (or non-data message) carried over to the next socket chunk. */
   private carry: Buffer | null = null;
+  /** Where the last CopyData payload starts (chunk index, offset) and its length. */
+  private lastAt: { idx: number; off: number; len: number } | null = null;
   private readonly onData = (b: Buffer) => this.consume(b);
 
   submit(connection: PgConnection): void {
@@ -126,6 +130,8 @@ class CopyOutPageQuery extends WireQuery<CopyPage> {
       const len = b.readUInt32BE(pos + 1);
       if (code === COPY_DATA) {
         this.rows++;
+        // The current run becomes chunk number chunks.length when it is kept.
+        this.lastAt = { idx: this.chunks.length, off: pos - runStart + 5, len: len - 4 };
         const end = pos + 1 + len;
         if (end > b.length) {
           this.need = end - b.length;
@@ -135,6 +141,7 @@ class CopyOutPageQuery extends WireQuery<CopyPage> {
         continue;
       }
       this.keep(b, runStart, pos);
+      runStart = pos;
       if (code === COPY_OUT_RESPONSE || INTERLEAVED.has(code)) {
         if (pos + 1 + len > b.length) break;
         pos += 1 + len;
@@ -155,12 +162,9 @@ class CopyOutPageQuery extends WireQuery<CopyPage> {
     this.pgOnData!(rest);
   }
 
-  /** One Buffer per page: one socket write on the target side, and one walk to find the last row. */
+  /** The socket's own Buffers, sliced (never concatenated: a copy per page would double the bytes allocated). */
   protected result(): CopyPage {
-    const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.bytes);
-    let last: Buffer = Buffer.alloc(0);
-    forEachPayload([all], (p) => (last = p));
-    return { chunks: all.length ? [all] : [], rows: this.rows, bytes: this.bytes, last };
+    return { chunks: this.chunks, rows: this.rows, bytes: this.bytes, last: this.lastAt ? copyAcross(this.chunks, this.lastAt) : Buffer.alloc(0) };
   }
 
   override handleError(err: Error): void {
@@ -184,8 +188,11 @@ class CopyInPageQuery extends WireQuery<void> {
   }
 
   handleCopyInResponse(connection: PgConnection): void {
+    // Corked: the page's slices leave in one writev.
+    connection.stream.cork();
     for (const c of this.chunks) connection.stream.write(c);
     connection.endCopyFrom();
+    process.nextTick(() => connection.stream.uncork());
   }
 
   protected result(): void {}
@@ -213,4 +220,19 @@ export function forEachPayload(chunks: Buffer[], fn: (payload: Buffer) => void):
     fn(all.subarray(pos + 5, pos + 1 + len));
     pos += 1 + len;
   }
+}
+
+/** Copies `len` bytes starting at chunk `idx`, offset `off`, across chunk borders. */
+function copyAcross(chunks: Buffer[], at: { idx: number; off: number; len: number }): Buffer {
+  const out = Buffer.allocUnsafe(at.len);
+  let idx = at.idx;
+  let off = at.off;
+  for (let n = 0; n < at.len; idx++, off = 0) {
+    while (off >= chunks[idx].length) {
+      off -= chunks[idx].length;
+      idx++;
+    }
+    n += chunks[idx].copy(out, n, off, Math.min(chunks[idx].length, off + at.len - n));
+  }
+  return out;
 }
