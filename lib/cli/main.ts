@@ -12,7 +12,7 @@ export async function main(argv: string[]): Promise<number> {
   let code = 0;
   const program = new Command()
     .name('ferry')
-    .description('Data transfer: snapshot (and soon CDC) between MySQL and PostgreSQL, ape-dts configs unchanged')
+    .description('Data transfer: structure, snapshot and CDC from MySQL / PostgreSQL to MySQL, PostgreSQL, ClickHouse, StarRocks, Doris and TiDB; ape-dts configs unchanged')
     .option('--log-level <level>', 'override runtime.log_level')
     .option('--no-progress', 'no progress bars even on a TTY')
     .exitOverride()
