@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import pkg from '../../package.json' with { type: 'json' };
 import { asFerryError } from '../core/errors.ts';
 import { chunkCommand, planCommand, runCommand, statusCommand, workerCommand } from './commands.ts';
 import { structCommand } from './struct-command.ts';
@@ -13,6 +14,7 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command()
     .name('ferry')
     .description('Data transfer: structure, snapshot and CDC from MySQL / PostgreSQL to MySQL, PostgreSQL, ClickHouse, StarRocks, Doris and TiDB; ape-dts configs unchanged')
+    .version(pkg.version, '-V, --version', 'print the ferry version')
     .option('--log-level <level>', 'override runtime.log_level')
     .option('--no-progress', 'no progress bars even on a TTY')
     .exitOverride()

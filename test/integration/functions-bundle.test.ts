@@ -177,6 +177,10 @@ describe('bundled functions, image entry and sls package', () => {
     assert.equal(help.code, 0, help.stderr);
     assert.match(help.stdout, /chunk \[options\] <config> \[chunkId\]/);
     assert.match(help.stdout, /Image roles: cdc/);
+    // The version is package.json's, carried inside the bundle (no package.json in the image).
+    const version = await node([...image.entry, '--version'], {}, image.dir).done;
+    assert.equal(version.code, 0, version.stderr);
+    assert.equal(version.stdout.trim(), JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')).version);
 
     const cfg = (await event('plan')).config;
     const config = { ...cfg, router: { db_map: `${db}_src:${db}_run` }, global: { task_id: `${db}_run` }, extractor: { ...cfg.extractor, extract_type: 'snapshot' } };
