@@ -12,13 +12,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { testUrls, uniqueName } from '../support/services.ts';
 import { execSql, query } from '../support/sql.ts';
+import { zipEntries } from '../support/zip-list.ts';
 import { buildAll, LAMBDA_BUDGET_BYTES, type BuiltBundle } from '../../scripts/build.ts';
 import { cdcEnvSchema, chunkEventSchema, finalizeEventSchema, planEventSchema, statusEventSchema } from '../../lib/task/function-input.ts';
 import { uniqueServerId } from './mysql-cdc-support.ts';
@@ -84,9 +85,9 @@ describe('bundled functions, image entry and sls package', () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  it('builds one bundle per function, each Lambda bundle under 5 MB', () => {
+  it('builds one entry per function, each Lambda package (entry + shared/) under 5 MB', () => {
     assert.deepEqual(built.map((b) => b.name).sort(), ['cdc', 'chunk', 'cli', 'entry', 'finalize', 'plan', 'status']);
-    for (const b of built.filter((x) => x.lambda)) assert.ok(b.bytes < LAMBDA_BUDGET_BYTES, `${b.name}: ${b.bytes} bytes`);
+    for (const b of built.filter((x) => x.lambda)) assert.ok(b.packageBytes < LAMBDA_BUDGET_BYTES && b.packageBytes > b.bytes, `${b.name}: ${b.packageBytes} bytes`);
   });
 
   it('events/ through the bundled handlers, then the CDC container from events/cdc.json resumes the handover', async () => {
@@ -234,6 +235,13 @@ describe('bundled functions, image entry and sls package', () => {
       assert.ok(existsSync(join(root, `${file}.mjs`)), `${name}: handler file ${file}.mjs exists in the build`);
       assert.equal(typeof ((await import(join(root, `${file}.mjs`))) as Record<string, unknown>)[exported], 'function', `${name}: ${exported} is exported`);
     }
+    // Each function's zip holds its entry and the shared code it loads on demand (connectors, stores).
+    const zip = (await readdir(out)).find((f) => /(^|-)chunk\.zip$/.test(f));
+    assert.ok(zip, 'the chunk function has its own package');
+    const listing = await zipEntries(join(out, zip));
+    assert.ok(listing.includes('dist/chunk.mjs'), 'chunk entry in its package');
+    const shared = (await readdir(join(root, 'dist/shared'))).filter((f) => f.endsWith('.mjs'));
+    for (const f of shared) assert.ok(listing.includes(`dist/shared/${f}`), `dist/shared/${f} in the chunk package`);
     // The Distributed Map re-invokes a partial chunk, and the CDC start targets the stack's ECS service.
     const map = asl.States.Chunks;
     assert.equal(map.ItemProcessor.ProcessorConfig.Mode, 'DISTRIBUTED');
