@@ -32,13 +32,16 @@ export interface WriteTarget {
 export interface TableWriter {
   write(rows: Row[], signal: AbortSignal): Promise<void>;
   /**
-   * The raw format (see `RawRows`) this writer takes as it is for this table, when the source's column types
-   * make that exact (same engine, same types); undefined otherwise.
+   * The raw formats (see `RawRows`) this writer takes as they are for this table, most preferred first: only
+   * formats whose bytes mean exactly the values `write` would store (same engine, source column types that make
+   * it exact); empty or undefined when none. Invariant: `writeRaw` takes every format listed here.
    */
-  readonly rawFormat?: string;
+  readonly rawFormats?: readonly string[];
   /**
-   * Writes a raw batch with `write`'s invariants (atomic, idempotent, IN001 for a bad row). `rows` decodes
-   * the batch when the writer must take the row path (an existing key, a value the target rejects).
+   * Writes a raw batch (its format one of `rawFormats`) with `write`'s invariants (atomic, idempotent, IN001
+   * naming the table, column and key of a bad row). `rows` decodes the batch for a writer that takes the row
+   * path (an existing key, a value the target rejects); for a format that cannot be decoded it throws RT002,
+   * so the writer must settle those batches from the raw bytes alone.
    */
   writeRaw?(raw: RawRows, rows: () => Row[], signal: AbortSignal): Promise<void>;
   /**

@@ -28,17 +28,19 @@ export interface ReadOptions {
   /** Resume point: continue after this key (exclusive) instead of the chunk's lower bound. */
   after?: KeyTuple | null;
   /**
-   * A raw format the writer takes as it is (`TableWriter.rawFormat`). A source that can produce it may attach
-   * keyed pages in that form ({@link RawRows}); one that cannot ignores it and sends rows.
+   * The raw formats the writer takes as they are (`TableWriter.rawFormats`), most preferred first. A source may
+   * attach keyed pages in the first of them it can produce for this read ({@link RawRows}); one that can produce
+   * none sends rows. Invariant: a batch's `raw.format` is always one of these.
    */
-  raw?: string;
+  raw?: readonly string[];
   signal: AbortSignal;
 }
 
 /**
  * A page's rows in a wire form a writer can take without decoding them, e.g. PostgreSQL COPY text
- * (`pg-copy-text`: one line per row, the read columns in order, ferry's session output formats).
- * Invariant: `chunks` hold exactly `count` whole rows, the same rows `RowBatch.rows` decodes to.
+ * (`pg-copy-data`: one line per row, the read columns in order) or binary COPY (`pg-copy-binary`).
+ * Invariant: `chunks` hold exactly `count` whole rows (plus whatever framing the format has), the same rows
+ * `RowBatch.rows` decodes to when the format can be decoded.
  */
 export interface RawRows {
   format: string;
@@ -49,7 +51,8 @@ export interface RawRows {
 /**
  * A page of rows. `lastKey` is the key of the last row (null for keyless reads): the resume point.
  * With `raw`, `rows` is decoded from it on first access only (a writer that takes `raw` never pays for it);
- * count rows with {@link batchRows}.
+ * count rows with {@link batchRows}. A raw format that cannot be decoded (binary COPY) makes `rows` throw
+ * FerryError RT002: such a batch must go to the `writeRaw` of a writer that listed its format.
  */
 export interface RowBatch {
   rows: Row[];

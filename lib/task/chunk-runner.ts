@@ -88,8 +88,9 @@ async function copyRange(
   let lastSave = Date.now();
   const intervalMs = deps.cfg.pipeline.checkpointIntervalSecs * 1000;
   const spec = { ...chunk, lower: decodeKey(chunk.lower), upper: decodeKey(chunk.upper) };
-  // A writer that takes the source's wire form as it is (same engine, same types) gets pages undecoded.
-  const raw = writer.writeRaw ? writer.rawFormat : undefined;
+  // A writer that takes the source's wire form as it is (same engine, same types) gets pages undecoded, in the
+  // first of its formats the source can produce.
+  const raw = writer.writeRaw && writer.rawFormats?.length ? writer.rawFormats : undefined;
   const batches = source.readChunk(meta, spec, { columns: table.columns, where: table.where, batchSize: deps.cfg.extractor.batchSize, after: lastKey, raw, signal: o.signal });
   // pipeline.buffer_size / buffer_memory_mb bound the whole task, as in ape-dts: each of the process's chunk
   // workers gets its share, so memory does not grow with parallel_size. buffer_memory_mb=0 (ape-dts default:
@@ -105,7 +106,7 @@ async function copyRange(
     for await (const batch of ahead) {
       const n = batchRows(batch);
       if (n > 0) {
-        if (batch.raw && batch.raw.format === raw) await writer.writeRaw!(batch.raw, () => renameRows(batch.rows, table), hard);
+        if (batch.raw && raw?.includes(batch.raw.format)) await writer.writeRaw!(batch.raw, () => renameRows(batch.rows, table), hard);
         else await writer.write(renameRows(batch.rows, table), hard);
         rows += n;
         total += n;

@@ -33,7 +33,7 @@ async function openWriter(tb: string, meta: TableMeta): Promise<TableWriter> {
 async function pages(meta: TableMeta, writer: TableWriter, batchSize = 100): Promise<RowBatch[]> {
   const chunk: ChunkSpec = { id: 'all', table: meta, kind: 'range', lower: null, upper: null, estimatedRows: N };
   const out: RowBatch[] = [];
-  for await (const b of source.readChunk(meta, chunk, { columns: meta.columns.map((c) => c.name), batchSize, raw: writer.rawFormat, signal })) out.push(b);
+  for await (const b of source.readChunk(meta, chunk, { columns: meta.columns.map((c) => c.name), batchSize, raw: writer.rawFormats, signal })) out.push(b);
   return out;
 }
 
@@ -69,23 +69,24 @@ describe('pg raw COPY pass-through', () => {
   });
 
   it('is offered only where the source text means the same value to the target', async () => {
-    const cases: Array<[string, string, string | undefined]> = [
-      ['same', SRC_COLS, 'pg-copy-data'],
+    // An enum column: never binary (see pg-binary-copy.test.ts), COPY text when the labels match.
+    const cases: Array<[string, string, string[]]> = [
+      ['same', SRC_COLS, ['pg-copy-data']],
       // Tighter limits of the same type are fine: the target applies them to raw text as to encoded text.
-      ['narrower', `id int PRIMARY KEY, v varchar(3), t text, m mood`, 'pg-copy-data'],
-      ['wider_int', `id bigint PRIMARY KEY, v varchar(10), t text, m mood`, undefined],
-      ['other_type', `id int PRIMARY KEY, v text, t text, m mood`, undefined],
-      ['other_enum', `id int PRIMARY KEY, v varchar(10), t text, m mood2`, undefined],
-      ['no_key', `id int, v varchar(10), t text, m mood`, undefined],
+      ['narrower', `id int PRIMARY KEY, v varchar(3), t text, m mood`, ['pg-copy-data']],
+      ['wider_int', `id bigint PRIMARY KEY, v varchar(10), t text, m mood`, []],
+      ['other_type', `id int PRIMARY KEY, v text, t text, m mood`, []],
+      ['other_enum', `id int PRIMARY KEY, v varchar(10), t text, m mood2`, []],
+      ['no_key', `id int, v varchar(10), t text, m mood`, []],
     ];
     await dst.exec(`SET search_path = ${dst.q}; CREATE TYPE mood2 AS ENUM ('sad', 'ok', 'happy', 'meh')`);
     for (const [tb, cols] of cases) await dst.exec(`SET search_path = ${dst.q}; CREATE TABLE ${tb} (${cols})`);
-    for (const [tb, , want] of cases) assert.equal((await openWriter(tb, meta)).rawFormat, want, tb);
+    for (const [tb, , want] of cases) assert.deepEqual((await openWriter(tb, meta)).rawFormats, want, tb);
     for (const mode of ['insert', 'copy']) {
       const other = await pgConnector.createSinker!(pgEndpoint({ raw: { pg_write_mode: mode } }), ctx);
       try {
         const w = await other.openTable({ table: { db: dst.name, tb: 'same' }, columns: meta.columns, keyColumns: meta.keyColumns, source: meta }, signal);
-        assert.equal(w.rawFormat, undefined, `pg_write_mode=${mode}`);
+        assert.deepEqual(w.rawFormats, [], `pg_write_mode=${mode}`);
       } finally {
         await other.close();
       }
@@ -112,7 +113,7 @@ describe('pg raw COPY pass-through', () => {
   it('a value the target rejects fails its page with IN001 naming table, column and key; earlier pages stay', async () => {
     await dst.exec(`SET search_path = ${dst.q}; CREATE TABLE narrow (id int PRIMARY KEY, v varchar(2), t text, m mood)`);
     const w = await openWriter('narrow', meta);
-    assert.equal(w.rawFormat, 'pg-copy-data');
+    assert.deepEqual(w.rawFormats, ['pg-copy-data']);
     // ids 1..9 fit varchar(2) ('v1'..'v9'); 'v10' does not.
     const got = await pages(meta, w, 9);
     await w.writeRaw!(got[0].raw!, () => got[0].rows, signal);

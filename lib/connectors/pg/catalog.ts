@@ -38,7 +38,8 @@ SELECT a.attnum::text, a.attname, format_type(a.atttypid, a.atttypmod), a.attnot
   (b.typcategory = 'A')::text,
   coalesce(e.typname, b.typname),
   coalesce(e.typtype, b.typtype)::text,
-  (SELECT json_agg(l.enumlabel ORDER BY l.enumsortorder) FROM pg_enum l WHERE l.enumtypid = coalesce(e.oid, b.oid))::text
+  (SELECT json_agg(l.enumlabel ORDER BY l.enumsortorder) FROM pg_enum l WHERE l.enumtypid = coalesce(e.oid, b.oid))::text,
+  coalesce(e.oid, b.oid)::text
 FROM pg_attribute a
 JOIN pg_type t ON t.oid = a.atttypid
 JOIN pg_type b ON b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
@@ -68,7 +69,7 @@ export async function readTableShape(pool: PgPool, ref: TableRef, signal: AbortS
     pool.query<string[]>({ text: COLUMNS_SQL, values: [oid] }, signal, ctx),
     pool.query<string[]>({ text: UNIQUES_SQL, values: [oid] }, signal, ctx),
   ]);
-  const columns = cols.map(([attnum, name, native, notnull, typmod, generated, isArray, base, typtype, members]): PgColumn => {
+  const columns = cols.map(([attnum, name, native, notnull, typmod, generated, isArray, base, typtype, members, baseOid]): PgColumn => {
     const arr = isArray === 'true';
     const mod = Number(typmod);
     return {
@@ -81,6 +82,7 @@ export async function readTableShape(pool: PgPool, ref: TableRef, signal: AbortS
       udtName: base,
       attnum: Number(attnum),
       baseType: base,
+      baseOid: Number(baseOid),
       isArray: arr,
       typmod: mod,
       generated: generated === 'true',

@@ -1,7 +1,8 @@
 /**
  * COPY pages at the wire level, for the PG -> PG pass-through. In copy-out mode the server sends one CopyData
- * message ('d', int32 length, payload) per row, and in copy-in mode the client sends CopyData messages of the
- * very same shape; so a keyed page can travel from the source socket to the target socket as the bytes it came
+ * message ('d', int32 length, payload) per row (binary COPY: the file header rides in the first row's message,
+ * the trailer comes in a message of its own), and in copy-in mode the client sends CopyData messages of the
+ * very same shape (the server reads them as one byte stream, boundaries do not matter); so a keyed page can travel from the source socket to the target socket as the bytes it came
  * in, with no per-row object on the way. pg-copy-streams makes one Buffer per row when reading, which is most
  * of the CPU a pass-through page costs, so these two pg "submittables" (the extension point node-postgres gives
  * COPY, cursors and streams) are written here.
@@ -16,13 +17,20 @@ const COPY_OUT_RESPONSE = 0x48; // 'H'
 /** Asynchronous messages the server may interleave in copy-out mode; ignored, as libpq's COPY readers do. */
 const INTERLEAVED = new Set([0x4e /* N notice */, 0x53 /* S parameter status */, 0x41 /* A notification */]);
 
-/** Raw CopyData messages of one page: `chunks` hold exactly `rows` whole messages, header included. */
+/**
+ * Raw CopyData messages of one page: `chunks` hold exactly `messages` whole messages, protocol headers included.
+ * `rows` is the server's own count (CommandComplete `COPY n`), never derived from the messages: text COPY sends
+ * one message per row, binary COPY also sends its file header and trailer (see copy-binary.ts).
+ */
 export interface CopyPage {
   chunks: Buffer[];
   rows: number;
+  messages: number;
   bytes: number;
-  /** The last row's payload (its COPY line, newline included); empty when `rows` is 0. */
+  /** The last message's payload (text: the last row's COPY line, newline included); empty without messages. */
   last: Buffer;
+  /** The payload of the message before the last; empty with fewer than two messages. */
+  beforeLast: Buffer;
 }
 
 /** What node-postgres calls on a submitted query; only the methods used here. */
@@ -65,13 +73,22 @@ abstract class WireQuery<T> {
     this.callback?.(err);
   }
 
-  handleCommandComplete(): void {}
+  handleCommandComplete(_msg?: { text?: string }): void {}
 
   handleEmptyQuery(): void {}
 
   handleReadyForQuery(): void {
     if (this.error) return;
-    this.settle.resolve(this.result());
+    let out: T;
+    try {
+      out = this.result();
+    } catch (e) {
+      this.error = e as Error;
+      this.settle.reject(this.error);
+      this.callback?.(this.error);
+      return;
+    }
+    this.settle.resolve(out);
     this.callback?.(null);
   }
 }
@@ -81,14 +98,16 @@ class CopyOutPageQuery extends WireQuery<CopyPage> {
   private connection?: PgConnection;
   private pgOnData?: (b: Buffer) => void;
   private readonly chunks: Buffer[] = [];
-  private rows = 0;
+  private messages = 0;
+  private rows = -1;
   private bytes = 0;
   /** Bytes of the current CopyData message still to come in later socket chunks. */
   private need = 0;
   /** An incomplete message header (or non-data message) carried over to the next socket chunk. */
   private carry: Buffer | null = null;
-  /** Where the last CopyData payload starts (chunk index, offset) and its length. */
+  /** Where the last CopyData payload starts (chunk index, offset) and its length; and the one before it. */
   private lastAt: { idx: number; off: number; len: number } | null = null;
+  private prevAt: { idx: number; off: number; len: number } | null = null;
   private readonly onData = (b: Buffer) => this.consume(b);
 
   submit(connection: PgConnection): void {
@@ -129,8 +148,9 @@ class CopyOutPageQuery extends WireQuery<CopyPage> {
       const code = b[pos];
       const len = b.readUInt32BE(pos + 1);
       if (code === COPY_DATA) {
-        this.rows++;
+        this.messages++;
         // The current run becomes chunk number chunks.length when it is kept.
+        this.prevAt = this.lastAt;
         this.lastAt = { idx: this.chunks.length, off: pos - runStart + 5, len: len - 4 };
         const end = pos + 1 + len;
         if (end > b.length) {
@@ -162,9 +182,17 @@ class CopyOutPageQuery extends WireQuery<CopyPage> {
     this.pgOnData!(rest);
   }
 
+  /** CommandComplete of the COPY: `COPY n`, the rows the server sent. */
+  override handleCommandComplete(msg?: { text?: string }): void {
+    const m = /^COPY (\d+)$/.exec(msg?.text ?? '');
+    if (m) this.rows = Number(m[1]);
+  }
+
   /** The socket's own Buffers, sliced (never concatenated: a copy per page would double the bytes allocated). */
   protected result(): CopyPage {
-    return { chunks: this.chunks, rows: this.rows, bytes: this.bytes, last: this.lastAt ? copyAcross(this.chunks, this.lastAt) : Buffer.alloc(0) };
+    if (this.rows < 0) throw new Error('COPY page reader: the server did not report a row count (CommandComplete COPY n)');
+    const at = (p: { idx: number; off: number; len: number } | null) => (p ? copyAcross(this.chunks, p) : Buffer.alloc(0));
+    return { chunks: this.chunks, rows: this.rows, messages: this.messages, bytes: this.bytes, last: at(this.lastAt), beforeLast: at(this.prevAt) };
   }
 
   override handleError(err: Error): void {

@@ -2,17 +2,17 @@ import { FerryError, isFerryError } from '../../core/errors.ts';
 import type { TableRef } from '../../core/table.ts';
 import { tableId } from '../../core/table.ts';
 import { isDataError, toFerryError, type PgDriverError } from './errors.ts';
-import type { EncodedRow } from './row-encoding.ts';
 import { exec, inSavepoint, type Session } from './session.ts';
 
-export interface LocateSpec {
+/** How to write, probe and name the rows of a failed batch (encoded rows, or a binary COPY page's tuples). */
+export interface LocateSpec<R> {
   table: TableRef;
   columns: string[];
-  describe(r: EncodedRow): string;
+  describe(r: R): string;
   /** Writes `rows` the way the failed batch did (inside a savepoint the locator owns). */
-  attempt(rows: EncodedRow[]): Promise<void>;
+  attempt(rows: R[]): Promise<void>;
   /** Writes one row through COPY, whose error context names the failing column. */
-  probe(row: EncodedRow): Promise<void>;
+  probe(row: R): Promise<void>;
   /** Already inside a transaction (replaceAll): use savepoints only, leave commit/rollback to the caller. */
   nested?: boolean;
 }
@@ -29,7 +29,36 @@ export function columnOf(e: unknown, columns: string[]): string | undefined {
     .find((c) => where.includes(`, column ${c}:`) || where.endsWith(`, column ${c}`));
 }
 
-async function bisect(s: Session, rows: EncodedRow[], spec: LocateSpec): Promise<{ row: EncodedRow; err: unknown } | null> {
+/**
+ * The 1-based row of a COPY's error context (`COPY t, line 7[, column c...]`, the last context line) when the
+ * failing COPY was into one of `tables` (relation names as the server prints them, unqualified).
+ */
+export function copyLineOf(e: unknown, tables: string[]): number | undefined {
+  const where = driverError(e).where ?? '';
+  const last = where.slice(where.lastIndexOf('\n') + 1);
+  for (const t of tables) {
+    const head = `COPY ${t}, line `;
+    if (!last.startsWith(head)) continue;
+    const m = /^\d+/.exec(last.slice(head.length));
+    if (m) return Number(m[0]);
+  }
+  return undefined;
+}
+
+/**
+ * IN001 for one row: `target schema.tb: <server message> (column c) at key k=v`. The error's DETAIL and COPY
+ * context line, which may quote the value, are left out.
+ */
+export function badRowError(table: TableRef, err: unknown, column: string | undefined, key: string): FerryError {
+  const id = tableId(table);
+  const d = driverError(err);
+  return new FerryError('IN001', `target ${id}: ${d.message ?? String(err)}${column ? ` (column ${column})` : ''} at key ${key}`, {
+    cause: d,
+    details: { table: id, key, sqlstate: d.code, ...(column ? { column } : {}), ...(d.constraint ? { constraint: d.constraint } : {}) },
+  });
+}
+
+async function bisect<R>(s: Session, rows: R[], spec: LocateSpec<R>): Promise<{ row: R; err: unknown } | null> {
   try {
     await inSavepoint(s, () => spec.attempt(rows));
     return null;
@@ -47,7 +76,7 @@ async function bisect(s: Session, rows: EncodedRow[], spec: LocateSpec): Promise
  * `target schema.tb: <server message> (column c) at key k=v`. When no single row fails alone (rows that
  * conflict only together), the batch-level error is returned.
  */
-export async function locateBadRow(s: Session, rows: EncodedRow[], first: unknown, spec: LocateSpec): Promise<FerryError> {
+export async function locateBadRow<R>(s: Session, rows: R[], first: unknown, spec: LocateSpec<R>): Promise<FerryError> {
   const id = tableId(spec.table);
   if (!spec.nested) await exec(s, 'BEGIN');
   try {
@@ -62,12 +91,7 @@ export async function locateBadRow(s: Session, rows: EncodedRow[], first: unknow
         column = columnOf(e, spec.columns);
       }
     }
-    const d = driverError(found.err);
-    const key = spec.describe(found.row);
-    return new FerryError('IN001', `target ${id}: ${d.message ?? String(found.err)}${column ? ` (column ${column})` : ''} at key ${key}`, {
-      cause: d,
-      details: { table: id, key, sqlstate: d.code, ...(column ? { column } : {}), ...(d.constraint ? { constraint: d.constraint } : {}) },
-    });
+    return badRowError(spec.table, found.err, column, spec.describe(found.row));
   } finally {
     if (!spec.nested) await s.client.query('ROLLBACK').catch(() => undefined);
   }

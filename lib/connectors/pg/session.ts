@@ -4,6 +4,7 @@ import { toFerryError } from './errors.ts';
 import { cancellable, runQuery } from './pool.ts';
 import type { PgTarget } from './config.ts';
 import { copyLine } from './copy.ts';
+import { writeCopyPage } from './copy-wire.ts';
 
 /** One pooled connection plus what every statement on it needs: where it goes, the signal, message context. */
 export interface Session {
@@ -33,6 +34,17 @@ export async function copyIn(s: Session, sql: string, rows: Array<Array<string |
         stream.on('finish', resolve);
         stream.end(text);
       });
+    } catch (e) {
+      throw toFerryError(e, s.ctx);
+    }
+  });
+}
+
+/** `COPY ... FROM STDIN` fed with whole CopyData messages as they are (a raw page); cancelled on abort. */
+export async function copyRaw(s: Session, sql: string, chunks: Buffer[]): Promise<void> {
+  await cancellable(s.client, s.target, s.signal, async () => {
+    try {
+      await writeCopyPage(s.client, sql, chunks);
     } catch (e) {
       throw toFerryError(e, s.ctx);
     }

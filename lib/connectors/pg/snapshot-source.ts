@@ -9,6 +9,7 @@ import { tableId } from '../../core/table.ts';
 import type { KeyTuple, Row } from '../../core/values.ts';
 import { CopyLineSplitter, parseCopyText, PG_COPY_DATA } from './copy.ts';
 import { forEachPayload, readCopyPage, type CopyPage } from './copy-wire.ts';
+import { BINARY_KEY_TYPES, binaryType, keyFieldText, lastTuple, PG_COPY_BINARY } from './copy-binary.ts';
 import { toFerryError } from './errors.ts';
 import { keyParams } from './metadata.ts';
 import { cancellable, runQuery, sendCancel, type PgPool } from './pool.ts';
@@ -24,6 +25,8 @@ interface ReadPlan {
   columns: string[];
   decoders: Decoder[];
   keyIdx: number[];
+  /** Base types of the key columns when binary pages can give the resume key (BINARY_KEY_TYPES), else null. */
+  binaryKeys: string[] | null;
   from: string;
   ctx: string;
 }
@@ -36,7 +39,20 @@ function plan(meta: TableMeta, opts: ReadOptions): ReadPlan {
     if (!c) throw new FerryError('MD001', `source ${tableId(meta)} has no column "${name}"`, { details: { table: tableId(meta), column: name } });
     return decoderFor(c);
   });
-  return { meta, columns, decoders, keyIdx: meta.keyColumns.map((k) => columns.indexOf(k)), from: qualified(meta), ctx: `source ${tableId(meta)}` };
+  const keyIdx = meta.keyColumns.map((k) => columns.indexOf(k));
+  const keyTypes = keyIdx.map((i) => binaryType(meta.columns.find((c) => c.name === columns[i])!));
+  const binaryKeys = keyTypes.length && keyTypes.every((t) => t !== undefined && BINARY_KEY_TYPES.has(t)) ? (keyTypes as string[]) : null;
+  return { meta, columns, decoders, keyIdx, binaryKeys, from: qualified(meta), ctx: `source ${tableId(meta)}` };
+}
+
+/**
+ * The first of the writer's raw formats (`opts.raw`, in its order of preference) this read can produce: only
+ * COPY pages holding exactly the requested columns (no key column appended for resuming), and binary pages only
+ * when the key columns' binary form can be read back into the resume key.
+ */
+function rawFormatOf(p: ReadPlan, opts: ReadOptions, mode: PgReadMode): string | undefined {
+  if (mode !== 'copy' || !opts.raw || p.columns.length !== opts.columns.length) return undefined;
+  return opts.raw.find((f) => f === PG_COPY_DATA || (f === PG_COPY_BINARY && p.binaryKeys !== null));
 }
 
 /** Raw field texts -> canonical rows; byte size estimated from the wire texts (cheap, close enough). */
@@ -63,10 +79,11 @@ function toBatch(p: ReadPlan, raws: Array<Array<string | Buffer | null>>): RowBa
 }
 
 /**
- * A COPY page kept as the CopyData messages it came in (one per row): rows counted by message, the last row
- * parsed for the resume key, every other row decoded only if someone reads `rows`.
+ * A COPY text page kept as the CopyData messages it came in (one per row): rows counted by the server, the last
+ * row parsed for the resume key, every other row decoded only if someone reads `rows`.
  */
 function rawBatch(p: ReadPlan, page: CopyPage): RowBatch {
+  if (page.messages !== page.rows) throw new FerryError('RT002', `${p.ctx}: COPY text page of ${page.rows} rows came in ${page.messages} messages`);
   let lastKey: KeyTuple | null = null;
   if (page.rows) {
     parseCopyText(page.last.toString('utf8', 0, page.last.length - 1), (f) => {
@@ -75,7 +92,7 @@ function rawBatch(p: ReadPlan, page: CopyPage): RowBatch {
   }
   let rows: Row[] | undefined;
   return {
-    get rows() {
+    get rows(): Row[] {
       if (!rows) {
         const raws: Array<Array<string | null>> = [];
         forEachPayload(page.chunks, (line) => parseCopyText(line.toString('utf8', 0, line.length - 1), (f) => raws.push(f)));
@@ -86,6 +103,26 @@ function rawBatch(p: ReadPlan, page: CopyPage): RowBatch {
     lastKey,
     bytes: page.bytes,
     raw: { format: PG_COPY_DATA, chunks: page.chunks, count: page.rows },
+  };
+}
+
+/**
+ * A binary COPY page kept as the CopyData messages it came in: rows counted by the server, the resume key read
+ * from the last tuple's key fields (binary -> the text the server prints -> the same decoders as text pages).
+ * Its values are never decoded: `rows` throws RT002.
+ */
+function binaryBatch(p: ReadPlan, page: CopyPage): RowBatch {
+  const last = lastTuple(page, p.columns.length);
+  const keyTypes = p.binaryKeys!;
+  const lastKey = last ? p.keyIdx.map((i, j) => (last[i] === null ? null : p.decoders[i](keyFieldText(keyTypes[j], last[i]!)))) : null;
+  const ctx = p.ctx;
+  return {
+    get rows(): Row[] {
+      throw new FerryError('RT002', `${ctx}: a ${PG_COPY_BINARY} page cannot be decoded into rows; only a writer that takes it as it is may get it`);
+    },
+    lastKey,
+    bytes: page.bytes,
+    raw: { format: PG_COPY_BINARY, chunks: page.chunks, count: page.rows },
   };
 }
 
@@ -111,6 +148,7 @@ export class PgSnapshotSource implements SnapshotSource {
 
   private async *read(meta: TableMeta, chunk: ChunkSpec, opts: ReadOptions): AsyncGenerator<RowBatch> {
     const p = plan(meta, opts);
+    const raw = rawFormatOf(p, opts, this.mode);
     const keyed = meta.keyColumns.length > 0;
     if (!keyed) {
       yield* this.stream(p, opts.where, opts, null);
@@ -125,7 +163,7 @@ export class PgSnapshotSource implements SnapshotSource {
     let after: KeyTuple | null = lower;
     for (;;) {
       throwIfAborted(opts.signal);
-      const batch = await this.page(p, after, upper, opts);
+      const batch = await this.page(p, after, upper, opts, raw);
       const n = batchRows(batch); // not rows.length: that would decode a raw page
       if (n) {
         yield batch;
@@ -139,8 +177,8 @@ export class PgSnapshotSource implements SnapshotSource {
     }
   }
 
-  /** One keyset page. */
-  private async page(p: ReadPlan, after: KeyTuple | null, upper: KeyTuple | null, opts: ReadOptions): Promise<RowBatch> {
+  /** One keyset page; in `raw` format when given (see rawFormatOf). */
+  private async page(p: ReadPlan, after: KeyTuple | null, upper: KeyTuple | null, opts: ReadOptions, raw: string | undefined): Promise<RowBatch> {
     const keys = p.meta.keyColumns;
     const values: Array<string | null> = [];
     const bound = (k: KeyTuple, op: '>' | '<=') => {
@@ -158,16 +196,16 @@ export class PgSnapshotSource implements SnapshotSource {
         return toBatch(p, res.rows as Array<Array<string | Buffer | null>>);
       }
       const copy = `COPY (${select}) TO STDOUT`;
-      // Raw only when the page holds exactly the requested columns (no key column appended for resuming).
-      if (opts.raw === PG_COPY_DATA && p.columns.length === opts.columns.length) {
+      if (raw) {
+        const binary = raw === PG_COPY_BINARY;
         const page = await cancellable(client, this.pool.target, opts.signal, async () => {
           try {
-            return await readCopyPage(client, copy);
+            return await readCopyPage(client, binary ? `${copy} (FORMAT binary)` : copy);
           } catch (e) {
             throw toFerryError(e, p.ctx);
           }
         });
-        return rawBatch(p, page);
+        return binary ? binaryBatch(p, page) : rawBatch(p, page);
       }
       const raws: Array<Array<string | null>> = [];
       const chunks: Buffer[] = [];

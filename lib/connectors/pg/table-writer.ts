@@ -7,13 +7,14 @@ import { tableId } from '../../core/table.ts';
 import type { Row } from '../../core/values.ts';
 import type { RawRows } from '../../core/source.ts';
 import type { ColumnMeta } from '../../core/table.ts';
-import { isDataError, toFerryError } from './errors.ts';
-import { writeCopyPage } from './copy-wire.ts';
+import { isDataError } from './errors.ts';
+import { BINARY_KEY_TYPES, binaryType, PG_COPY_BINARY, sameCopyBinary } from './copy-binary.ts';
+import { BinaryPageWriter } from './binary-page-writer.ts';
 import { locateBadRow } from './locate.ts';
-import { cancellable, type PgPool } from './pool.ts';
+import type { PgPool } from './pool.ts';
 import { RowEncoder, type EncodedRow } from './row-encoding.ts';
 import { PG_COPY_DATA } from './copy.ts';
-import { copyIn, exec, inSavepoint, inTransaction, type Session } from './session.ts';
+import { copyIn, copyRaw, exec, inSavepoint, inTransaction, type Session } from './session.ts';
 import type { PgColumn } from './type-map.ts';
 import { hashName, WriteSql } from './write-sql.ts';
 
@@ -81,6 +82,20 @@ export function sameCopyText(src: ColumnMeta, dst: PgColumn): boolean {
   return true;
 }
 
+/**
+ * Whether source pages can travel as binary COPY into this table: every written column has the same built-in
+ * type of `BINARY_EXACT` on both sides ({@link sameCopyBinary}: no arrays, enums, extension or user types), and
+ * every key column is one whose binary form ferry reads back into the resume key (`BINARY_KEY_TYPES`).
+ */
+export function binaryExact(target: WriteTarget, targetCols: PgColumn[]): boolean {
+  if (!target.columns.every((c, i) => sameCopyBinary(c, targetCols[i]))) return false;
+  return target.keyColumns.every((k) => {
+    const col = target.columns.find((c) => c.name === k);
+    const t = col && binaryType(col);
+    return t !== undefined && BINARY_KEY_TYPES.has(t);
+  });
+}
+
 /** Clients that already have a given staging table (TEMP tables live as long as the session). */
 const stagedOn = new WeakMap<PoolClient, Set<string>>();
 
@@ -102,8 +117,13 @@ export class PgTableWriter implements TableWriter {
   private readonly insertText = new Map<string, { text: string; name?: string }>();
   private readonly ctx: string;
   private readonly copyFirst = new CopyFirst();
-  /** `pg-copy-data` when a source page's COPY text can go into the table as it is (auto mode, same types). */
-  readonly rawFormat?: string;
+  /**
+   * `auto` mode, keyed table with an arbiter: `pg-copy-binary` first when every column has the same built-in
+   * type on both sides and the key can be read from binary (see {@link binaryExact}), then `pg-copy-data` when
+   * every column's COPY text means the same value ({@link sameCopyText}); empty otherwise.
+   */
+  readonly rawFormats: readonly string[];
+  private readonly binary?: BinaryPageWriter;
 
   constructor(
     private readonly pool: PgPool,
@@ -114,30 +134,43 @@ export class PgTableWriter implements TableWriter {
     this.ctx = `target ${tableId(target.table)}`;
     this.enc = new RowEncoder(target, targetCols);
     this.sql = new WriteSql(target.table, o.oid, this.enc.names, target.keyColumns, o);
-    const same = target.columns.every((c, i) => sameCopyText(c, targetCols[i]));
-    if (o.mode === 'auto' && o.hasArbiter && target.keyColumns.length && same) this.rawFormat = PG_COPY_DATA;
+    const formats: string[] = [];
+    if (o.mode === 'auto' && o.hasArbiter && target.keyColumns.length) {
+      if (binaryExact(target, targetCols)) {
+        formats.push(PG_COPY_BINARY);
+        this.binary = new BinaryPageWriter({
+          pool,
+          sql: this.sql,
+          table: target.table,
+          ctx: this.ctx,
+          columns: target.columns,
+          keyColumns: target.keyColumns,
+          gate: this.copyFirst,
+          logger: o.logger,
+          describe: (key) => this.enc.describe({ row: key, ord: 0 }),
+          ensureStaging: (s) => this.ensureStaging(s),
+          deadlockAttempts: DEADLOCK_ATTEMPTS,
+        });
+      }
+      if (target.columns.every((c, i) => sameCopyText(c, targetCols[i]))) formats.push(PG_COPY_DATA);
+    }
+    this.rawFormats = formats;
   }
 
   /**
-   * A source page's COPY text straight into the table (`auto` mode's fast path without decoding or encoding a
-   * value). Anything COPY cannot settle alone -- an existing key, a value the target rejects, a deadlock --
-   * rolls the COPY back and the decoded rows take `write`, which upserts and pins a bad value to its row.
+   * A source page straight into the table (`auto` mode's fast path without decoding or encoding a value).
+   * Binary pages: see {@link BinaryPageWriter}. COPY text pages: anything COPY cannot settle alone -- an
+   * existing key, a value the target rejects, a deadlock -- rolls the COPY back and the decoded rows take
+   * `write`, which upserts and pins a bad value to its row.
    */
   async writeRaw(raw: RawRows, rows: () => Row[], signal: AbortSignal): Promise<void> {
-    if (raw.format !== PG_COPY_DATA || !this.rawFormat) throw new FerryError('RT002', `${this.ctx}: cannot take raw format ${raw.format}`);
+    if (!this.rawFormats.includes(raw.format)) throw new FerryError('RT002', `${this.ctx}: cannot take raw format ${raw.format}`);
+    if (raw.format === PG_COPY_BINARY) return this.binary!.write(raw, signal);
     if (!raw.count) return;
     if (this.copyFirst.shouldTry()) {
       try {
         // One COPY statement is atomic on its own: no BEGIN / COMMIT round trips.
-        await this.pool.withClient(signal, (client) =>
-          cancellable(client, this.pool.target, signal, async () => {
-            try {
-              await writeCopyPage(client, this.sql.copyTarget, raw.chunks);
-            } catch (e) {
-              throw toFerryError(e, this.ctx);
-            }
-          }),
-        );
+        await this.pool.withClient(signal, (client) => copyRaw({ client, target: this.pool.target, signal, ctx: this.ctx }, this.sql.copyTarget, raw.chunks));
         this.copyFirst.succeeded();
         return;
       } catch (e) {

@@ -8,6 +8,8 @@ import type { TypeFamily, Value } from '../../core/values.ts';
 export interface PgColumn extends ColumnMeta {
   attnum: number;
   baseType: string;
+  /** The pg_type oid of `baseType`: tells a built-in type (fixed oid) from a same-named one of another schema. */
+  baseOid: number;
   isArray: boolean;
   typmod: number;
   /** Generated (STORED) columns can be read but never written. */

@@ -18,10 +18,15 @@ export const hashName = (prefix: string, text: string, len = 20): string =>
 export class WriteSql {
   readonly target: string;
   readonly staging: string;
+  /** Relation names as the server prints them in error contexts (`COPY <name>, line n`). */
+  readonly names: { target: string; staging: string };
   readonly cols: string;
   readonly createStaging: string;
   readonly copyStaging: string;
   readonly copyTarget: string;
+  /** Binary COPY (`pg-copy-binary` pages) into the staging table and into the target. */
+  readonly copyStagingBinary: string;
+  readonly copyTargetBinary: string;
   readonly upsertFromStaging: string;
   readonly lock: string;
   readonly deleteByKey: string;
@@ -39,7 +44,9 @@ export class WriteSql {
     opts: { hasArbiter: boolean; overwrite: boolean; nullableKey: boolean },
   ) {
     this.target = qualified(table);
-    this.staging = quoteIdent(hashName('ferry_stage_', `${table.db}\u0000${table.tb}`, 16));
+    const stagingName = hashName('ferry_stage_', `${table.db}\u0000${table.tb}`, 16);
+    this.staging = quoteIdent(stagingName);
+    this.names = { target: table.tb, staging: stagingName };
     this.cols = identList(columns);
     const nonKey = columns.filter((c) => !keys.includes(c));
     this.conflict = !opts.hasArbiter
@@ -50,6 +57,8 @@ export class WriteSql {
     this.createStaging = `CREATE TEMP TABLE IF NOT EXISTS ${this.staging} (LIKE ${this.target} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`;
     this.copyStaging = `COPY ${this.staging} (${this.cols}) FROM STDIN`;
     this.copyTarget = `COPY ${this.target} (${this.cols}) FROM STDIN`;
+    this.copyStagingBinary = `${this.copyStaging} (FORMAT binary)`;
+    this.copyTargetBinary = `${this.copyTarget} (FORMAT binary)`;
     this.clearStaging = `DELETE FROM ${this.staging}`;
     // Key order fixes the row-lock order, so two writers of overlapping batches cannot deadlock each other.
     const notNull = opts.nullableKey ? ` WHERE ${keyNotNull(keys)}` : '';
