@@ -35,8 +35,18 @@ export async function openContext(configPath: string, flags: CommonFlags): Promi
   return { cfg, logger, store, interactive };
 }
 
-/** An AbortController that fires on the first SIGINT/SIGTERM (soft stop); a second signal exits at once. */
+/** The handler of the task running now: a process runs its tasks one after another (`ferry run a.ini b.ini`). */
+let active: ((sig: NodeJS.Signals) => void) | undefined;
+
+/**
+ * An AbortController that fires on the first SIGINT/SIGTERM (soft stop); a second signal exits at once.
+ * Replaces the previous task's handlers, so only the running task hears signals.
+ */
 export function stopOnSignals(logger: Logger): AbortController {
+  if (active) {
+    process.off('SIGINT', active);
+    process.off('SIGTERM', active);
+  }
   const ac = new AbortController();
   let count = 0;
   const handler = (sig: NodeJS.Signals) => {
@@ -48,5 +58,6 @@ export function stopOnSignals(logger: Logger): AbortController {
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
+  active = handler;
   return ac;
 }

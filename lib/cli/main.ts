@@ -21,14 +21,17 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError();
   const flags = () => program.opts<{ logLevel?: string; progress?: boolean }>();
   program
-    .command('run <config>')
-    .description('run the task (plan + chunks) on this machine; rerun continues where it stopped')
-    .option('--init', 'forget stored plan and progress, start over')
+    .command('run <configs...>')
+    .description('run the task (plan + chunks) on this machine; rerun continues where it stopped. Several configs run one after another in this process (e.g. struct, snapshot, struct indexes), stopping at the first that fails')
+    .option('--init', 'forget stored plan and progress, start over (each task)')
     .option('--json', 'print the summary as JSON')
     .option('--snapshot-and-cdc', 'snapshot, then CDC from the position recorded before it (no loss, no duplicates)')
     .option('--wait-lease <seconds>', 'CDC: wait this long for another worker to release the task lease')
-    .action(async (config, o) => {
-      code = await runCommand(config, { ...flags(), ...o });
+    .action(async (configs: string[], o) => {
+      for (const config of configs) {
+        code = await runCommand(config, { ...flags(), ...o });
+        if (code !== 0) break;
+      }
     });
   program
     .command('plan <config>')

@@ -143,3 +143,42 @@ describe('structure check (extract_type=struct, sink_type=check)', () => {
     assert.match(miss[0].src_sql, /WHERE t_int > 0/);
   });
 });
+
+describe('ferry run with several task configs', () => {
+  it('struct, snapshot, struct indexes in one process; the first failing task stops the rest with its exit code', async () => {
+    const [s, d] = names('pg', 'pg');
+    await freshDb('pg', s, `CREATE TABLE t (id int PRIMARY KEY, k int NOT NULL, v text);
+      INSERT INTO t SELECT g, g % 10, 'v' || g FROM generate_series(1, 3000) g; CREATE INDEX t_k ON t (k);`);
+    const dir = await mkdtemp(join(tmpdir(), 'ferry-multi-run-'));
+    const base = (taskId: string, extractor: Record<string, string>, sinker: Record<string, string>, filter: Record<string, string> = {}) =>
+      writeIni(dir, {
+        extractor: { db_type: 'pg', url: urlOf('pg'), ...extractor },
+        sinker: { db_type: 'pg', url: urlOf('pg'), ...sinker },
+        filter: { do_dbs: s, ...filter },
+        router: { db_map: `${s}:${d}` },
+        global: { task_id: taskId },
+        checkpoint: { store: 'file', dir: join(dir, taskId) },
+      }, `${taskId}.ini`);
+    const tables = await base('tables', { extract_type: 'struct' }, { sink_type: 'struct' }, { do_structures: 'database,table' });
+    const copy = await base('copy', { extract_type: 'snapshot', batch_size: '500' }, { sink_type: 'write' });
+    const indexes = await base('indexes', { extract_type: 'struct' }, { sink_type: 'struct' }, { do_structures: 'constraint,index' });
+    const bad = await base('bad', { extract_type: 'snapshot', batch_size: 'abc' }, { sink_type: 'write' });
+    const indexExists = async () => (await query(urlOf('pg'), `SELECT 1 FROM pg_indexes WHERE schemaname = $1 AND indexname = 't_k'`, [d])).length === 1;
+
+    // A failing second task: exit 2 with its one CF line, and the third never runs.
+    const failed = await runFerry(['run', tables, bad, indexes, '--no-progress']);
+    assert.equal(failed.code, 2, failed.stderr);
+    assert.match(failed.stderr.trim().split('\n').pop()!, /^CF001 extractor\.batch_size: /);
+    assert.equal(await indexExists(), false, 'the task after the failing one did not run');
+
+    await query(urlOf('pg'), `DROP SCHEMA "${d}" CASCADE`);
+    const r = await runFerry(['run', tables, copy, indexes, '--no-progress', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const summaries = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(summaries.length, 3, 'one JSON summary per task');
+    assert.deepEqual([summaries[1].status, summaries[1].rows], ['done', 3000]);
+    assert.equal(await indexExists(), true);
+    const diff = await query<{ n: string }>(urlOf('pg'), `SELECT count(*)::text n FROM ((SELECT * FROM "${s}".t EXCEPT SELECT * FROM "${d}".t) UNION ALL (SELECT * FROM "${d}".t EXCEPT SELECT * FROM "${s}".t)) x`);
+    assert.deepEqual(diff, [{ n: '0' }]);
+  });
+});

@@ -30,6 +30,8 @@ export interface SnapshotBenchOptions {
    * constraint,index), all three timed, instead of copying into a table the bench made with every index.
    */
   struct: boolean;
+  /** With `struct`: the three tasks in one `ferry run struct1.ini copy.ini struct2.ini` process instead of three. */
+  oneCommand: boolean;
 }
 
 export const SNAPSHOT_USAGE = `npm run bench -- snapshot [options]
@@ -47,6 +49,8 @@ export const SNAPSHOT_USAGE = `npm run bench -- snapshot [options]
   --timeout S       stop a copy that takes longer than S seconds (default 3600)
   --struct          ferry creates the target itself: struct (database,table), snapshot, struct (constraint,index),
                     all timed as ferry's run -- secondary indexes built after the data, as pg_dump and pgloader do
+  --one-command     with --struct: the three tasks as one command, ferry run struct1.ini copy.ini struct2.ini
+                    (one process start instead of three)
   --set S.K=V       add a key to ferry's task_config.ini, e.g. --set sinker.pg_write_mode=copy (repeatable)
   --json            print the results as JSON instead of a table (npm run -s keeps npm quiet)
 Servers: the project's own (npm run services -- up); FERRY_MYSQL_PORT / FERRY_PG_PORT / FERRY_SERVICES_DIR
@@ -82,6 +86,7 @@ export function parseSnapshotOptions(argv: string[]): SnapshotBenchOptions | und
       'cpu-prof': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       struct: { type: 'boolean', default: false },
+      'one-command': { type: 'boolean', default: false },
       timeout: { type: 'string', default: '3600' },
       repeat: { type: 'string', default: '1' },
       set: { type: 'string', multiple: true, default: [] },
@@ -106,7 +111,8 @@ export function parseSnapshotOptions(argv: string[]): SnapshotBenchOptions | und
     json: values.json!,
     cpuProf: values['cpu-prof']!,
     keep: values.keep!,
-    struct: values.struct!,
+    struct: values.struct! || values['one-command']!,
+    oneCommand: values['one-command']!,
     timeout: list(values.timeout!, 'timeout')[0],
     repeat: list(values.repeat!, 'repeat')[0],
     set: values.set!.map(parseSet),

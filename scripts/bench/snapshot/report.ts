@@ -9,7 +9,7 @@ export interface ResultRow {
   path: string;
   tool: string;
   /** ferry knobs, when tool = ferry. */
-  config?: { parallel: number; batch: number; chunkRows: number; buffer?: number; set?: string[]; struct?: boolean };
+  config?: { parallel: number; batch: number; chunkRows: number; buffer?: number; set?: string[]; struct?: 'three' | 'one' };
   rows: number;
   seconds: number;
   rowsPerSec: number;
@@ -43,7 +43,7 @@ export function goals(r: ResultRow): string {
 }
 
 const toolLabel = (r: ResultRow) =>
-  r.config ? `ferry p${r.config.parallel} b${r.config.batch} c${r.config.chunkRows}${r.config.buffer ? ` q${r.config.buffer}` : ''}${r.config.set ? ` ${r.config.set.join(' ')}` : ''}${r.config.struct ? ' +struct' : ''}` : r.tool;
+  r.config ? `ferry p${r.config.parallel} b${r.config.batch} c${r.config.chunkRows}${r.config.buffer ? ` q${r.config.buffer}` : ''}${r.config.set ? ` ${r.config.set.join(' ')}` : ''}${r.config.struct ? (r.config.struct === 'one' ? ' +struct 1 cmd' : ' +struct') : ''}` : r.tool;
 
 const cpuCell = (r: ResultRow): string =>
   r.cpu?.tool === undefined ? '' : `${r.cpu.tool.toFixed(1)}+${r.cpu.servers === undefined ? '?' : r.cpu.servers.toFixed(1)}`;

@@ -25,11 +25,8 @@ export interface FerryKnobs {
   extra: Array<{ section: string; key: string; value: string }>;
 }
 
-/**
- * One `ferry run` as a user runs it: a child process on a generated task_config.ini, `--init` so an earlier
- * run's checkpoints never skip work. The target table must already exist and be empty.
- */
-export async function runFerry(path: BenchPath, knobs: FerryKnobs, workDir: string, round = 0, phase = ''): Promise<FerryRun> {
+/** Writes the generated task_config.ini of one ferry task into its own folder under workDir. */
+function writeTask(path: BenchPath, knobs: FerryKnobs, workDir: string, round: number, phase: string): { dir: string; configFile: string } {
   const tag = `${path.id}-p${knobs.parallel}-b${knobs.batch}-c${knobs.chunkRows}${knobs.buffer ? `-q${knobs.buffer}` : ''}${phase ? `-${phase}` : ''}`;
   // One folder per round: a failed run's log and config stay next to the runs that passed.
   const dir = join(workDir, `${tag}-r${round}`);
@@ -49,24 +46,44 @@ export async function runFerry(path: BenchPath, knobs: FerryKnobs, workDir: stri
       extra: knobs.extra,
     }),
   );
+  return { dir, configFile };
+}
+
+/**
+ * One `ferry run` process as a user runs it, on one or more generated task configs (run in order), `--init` so
+ * an earlier run's checkpoints never skip work. The target table must already exist and be empty unless the
+ * configs create it. The summary reported is the snapshot task's.
+ */
+async function runTasks(configFiles: string[], dir: string, knobs: FerryKnobs): Promise<FerryRun> {
   const profDir = join(dir, 'cpu-prof');
   const node = [process.execPath, ...(knobs.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [])];
   const logFile = join(dir, 'ferry.log');
-  const m = await measure([...node, ferryEntry(), 'run', configFile, '--init', '--no-progress', '--json'], {
+  const m = await measure([...node, ferryEntry(), 'run', ...configFiles, '--init', '--no-progress', '--json'], {
     cwd: repoRoot,
     stderrFile: logFile,
     memory: true,
     timeoutMs: knobs.timeoutSec * 1000,
   });
-  const line = m.stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
   let summary: FerryRun['summary'];
-  try {
-    summary = line ? JSON.parse(line) : undefined;
-  } catch {
-    summary = undefined;
+  for (const line of m.stdout.trim().split('\n').reverse()) {
+    try {
+      const j = line.startsWith('{') ? JSON.parse(line) : undefined;
+      if (j && typeof j.rows === 'number' && typeof j.status === 'string') {
+        summary = j;
+        break;
+      }
+    } catch {
+      // not a summary line
+    }
   }
   const prof = knobs.cpuProf ? readdirSafe(profDir).find((f) => f.endsWith('.cpuprofile')) : undefined;
-  return { ...m, configFile, logFile, summary, cpuProfile: prof ? join(profDir, prof) : undefined };
+  return { ...m, configFile: configFiles[configFiles.length - 1], logFile, summary, cpuProfile: prof ? join(profDir, prof) : undefined };
+}
+
+/** One `ferry run` of the copy task (a child process, as a user runs it). */
+export async function runFerry(path: BenchPath, knobs: FerryKnobs, workDir: string, round = 0, phase = ''): Promise<FerryRun> {
+  const { dir, configFile } = writeTask(path, knobs, workDir, round, phase);
+  return runTasks([configFile], dir, knobs);
 }
 
 /** A struct task's extra keys: the same endpoints, filter and router as the copy, only these phases. */
@@ -78,15 +95,22 @@ const structKeys = (phases: string) => [
 
 /**
  * The whole migration as an ape-dts user runs it against an empty target: struct (database,table), the
- * snapshot, struct (constraint,index). Seconds and CPU are summed, RSS is the highest of the three; the
- * copy's summary is reported. Fails (code != 0) as soon as one step does.
+ * snapshot, struct (constraint,index). Three `ferry run` processes (seconds and CPU summed, RSS the highest of
+ * the three), or with `oneCommand` one `ferry run struct1.ini copy.ini struct2.ini`. The copy's summary is
+ * reported. Fails (code != 0) as soon as one step does.
  */
-export async function runFerryWithStruct(path: BenchPath, knobs: FerryKnobs, workDir: string, round = 0): Promise<FerryRun> {
-  const before = await runFerry(path, { ...knobs, extra: [...knobs.extra, ...structKeys('database,table')] }, workDir, round, 'struct1');
+export async function runFerryWithStruct(path: BenchPath, knobs: FerryKnobs, workDir: string, round = 0, oneCommand = false): Promise<FerryRun> {
+  const first = { ...knobs, extra: [...knobs.extra, ...structKeys('database,table')] };
+  const last = { ...knobs, extra: [...knobs.extra, ...structKeys('constraint,index')] };
+  if (oneCommand) {
+    const tasks = [writeTask(path, first, workDir, round, 'one-struct1'), writeTask(path, knobs, workDir, round, 'one'), writeTask(path, last, workDir, round, 'one-struct2')];
+    return runTasks(tasks.map((t) => t.configFile), tasks[1].dir, knobs);
+  }
+  const before = await runFerry(path, first, workDir, round, 'struct1');
   if (before.code !== 0) return { ...before, summary: undefined };
   const copy = await runFerry(path, knobs, workDir, round);
   if (copy.code !== 0) return copy;
-  const after = await runFerry(path, { ...knobs, extra: [...knobs.extra, ...structKeys('constraint,index')] }, workDir, round, 'struct2');
+  const after = await runFerry(path, last, workDir, round, 'struct2');
   const all = [before, copy, after];
   const sum = (f: (m: FerryRun) => number | undefined) => (all.every((m) => f(m) !== undefined) ? all.reduce((a, m) => a + f(m)!, 0) : undefined);
   return {

@@ -80,7 +80,8 @@ async function ferryOnce(path: BenchPath, ctx: PathRunContext, parallel: number,
   await (opts.struct ? path.ferry.drop() : path.ferry.prepare());
   const load = load1();
   const cpu0 = serverCpuSeconds();
-  const r = await (opts.struct ? runFerryWithStruct : runFerry)(path, { parallel, batch, chunkRows, buffer: opts.buffer, cpuProf: opts.cpuProf, timeoutSec: opts.timeout, extra: opts.set }, ctx.workDir, round);
+  const knobs = { parallel, batch, chunkRows, buffer: opts.buffer, cpuProf: opts.cpuProf, timeoutSec: opts.timeout, extra: opts.set };
+  const r = await (opts.struct ? runFerryWithStruct(path, knobs, ctx.workDir, round, opts.oneCommand) : runFerry(path, knobs, ctx.workDir, round));
   const cpu = { tool: r.cpuSeconds, servers: await serverCpuSince(cpu0) };
   const ok = r.code === 0 && r.summary?.status === 'done';
   const why = r.timedOut ? `timed out after ${opts.timeout} s` : `exit ${r.code}`;
@@ -88,7 +89,7 @@ async function ferryOnce(path: BenchPath, ctx: PathRunContext, parallel: number,
   const rate = Math.round(source.rows / r.seconds);
   log(`${path.label}: ferry p${parallel} b${batch}: ${r.seconds.toFixed(1)} s, ${rate} rows/s, peak RSS ${r.peakRssMb ?? '?'} MB, ${v.verified}${v.note ? ` (${v.note})` : ''}`);
   return {
-    path: path.label, tool: 'ferry', config: { parallel, batch, chunkRows, buffer: opts.buffer, struct: opts.struct || undefined, set: opts.set.length ? opts.set.map((e) => `${e.section}.${e.key}=${e.value}`) : undefined }, rows: source.rows, seconds: r.seconds, rowsPerSec: rate,
+    path: path.label, tool: 'ferry', config: { parallel, batch, chunkRows, buffer: opts.buffer, struct: opts.struct ? (opts.oneCommand ? 'one' : 'three') : undefined, set: opts.set.length ? opts.set.map((e) => `${e.section}.${e.key}=${e.value}`) : undefined }, rows: source.rows, seconds: r.seconds, rowsPerSec: rate,
     goalRatio: path.goalRatio, peakRssMb: r.peakRssMb, rssTimeline: thin(r.rss),
     ferrySeconds: r.summary?.seconds, cpu, load1: load, profile: r.cpuProfile, ...v,
   };
