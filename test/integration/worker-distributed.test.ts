@@ -129,7 +129,12 @@ describe('ferry worker and remote checkpoint stores (CLI, MariaDB -> MariaDB)', 
       return false;
     }, 'a live worker holding a claim');
     const p = paused!;
-    await until(async () => ((await claimOf(table, taskId, p.chunkId))?.epoch ?? 0) > p.epoch, 'the paused chunk to be claimed again');
+    await until(async () => ((await claimOf(table, taskId, p.chunkId))?.epoch ?? 0) > p.epoch, 'the paused chunk to be claimed again').catch(async (e) => {
+      // What the other workers were doing, for the failure message.
+      const tails = workers.map((w, i) => `worker ${i} (pid ${w.child.pid}, ${killed.includes(w) ? 'killed' : w === p.w ? 'paused' : `exit ${w.child.exitCode}`}):\n${w.output().split('\n').slice(-6).join('\n')}`);
+      p.w.child.kill('SIGCONT');
+      throw new Error(`${(e as Error).message}; claim now ${JSON.stringify(await claimOf(table, taskId, p.chunkId))}\n${tails.join('\n')}`);
+    });
     const taken = (await claimOf(table, taskId, p.chunkId))!;
     // The new holder stamps the progress record with its epoch before copying.
     await until(async () => {

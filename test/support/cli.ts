@@ -12,14 +12,15 @@ export interface CliResult {
 }
 
 /** Starts `ferry <args>` as a real child process (no TTY: JSON logs, no bars). */
-export function startFerry(args: string[], env: Record<string, string | undefined> = {}): { child: ChildProcess; done: Promise<CliResult> } {
+export function startFerry(args: string[], env: Record<string, string | undefined> = {}): { child: ChildProcess; done: Promise<CliResult>; output: () => string } {
   const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
   child.stderr!.on('data', (d) => (stderr += d));
   const done = new Promise<CliResult>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
-  return { child, done };
+  // What it printed so far: for a test's failure message while the process still runs.
+  return { child, done, output: () => stdout + stderr };
 }
 
 export const runFerry = (args: string[], env: Record<string, string | undefined> = {}) => startFerry(args, env).done;
