@@ -1,12 +1,12 @@
-import { FerryError, isFerryError } from '../../core/errors.ts';
+import { FerryError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { sleep } from '../../core/signal.ts';
 import type { RawRows } from '../../core/source.ts';
 import type { ColumnMeta, TableRef } from '../../core/table.ts';
 import { tableId } from '../../core/table.ts';
 import type { Row } from '../../core/values.ts';
-import { binaryPage, binaryType, keyFieldText, pageStream, readTuple, splitTuples } from './copy-binary.ts';
-import { isDataError } from './errors.ts';
+import { binaryKeyTypes, binaryPage, keyFieldText, pageStream, readTuple, splitTuples } from './copy-binary.ts';
+import { isDataError, isTransientConflict, isUniqueViolation, sqlstateOf } from './errors.ts';
 import { badRowError, columnOf, copyLineOf, locateBadRow } from './locate.ts';
 import type { PgPool } from './pool.ts';
 import { copyRaw, exec, inTransaction, type Session } from './session.ts';
@@ -36,9 +36,6 @@ export interface BinaryPageDeps {
   deadlockAttempts: number;
 }
 
-const UNIQUE_VIOLATION = '23505';
-const sqlstateOf = (e: unknown): string | undefined => (isFerryError(e) ? (e.details.sqlstate as string | undefined) : undefined);
-const transient = (state: string | undefined) => state === '40P01' || state === '40001';
 
 /**
  * Writes `pg-copy-binary` pages, which ferry never decodes into rows:
@@ -59,13 +56,10 @@ export class BinaryPageWriter {
   constructor(private readonly d: BinaryPageDeps) {
     this.names = d.columns.map((c) => c.name);
     this.keyIdx = d.keyColumns.map((k) => this.names.indexOf(k));
-    const keyCols = this.keyIdx.map((i) => d.columns[i]);
-    this.keyTypes = keyCols.map((c) => {
-      const t = binaryType(c);
-      if (!t) throw new FerryError('RT002', `${d.ctx}: key column ${c.name} cannot be read from binary COPY`);
-      return t;
-    });
-    this.keyDecoders = keyCols.map((c) => decoderFor(c));
+    const keyTypes = binaryKeyTypes(d.columns, d.keyColumns);
+    if (!keyTypes) throw new FerryError('RT002', `${d.ctx}: key columns ${d.keyColumns.join(', ')} cannot be read from binary COPY`);
+    this.keyTypes = keyTypes;
+    this.keyDecoders = this.keyIdx.map((i) => decoderFor(d.columns[i]));
   }
 
   async write(raw: RawRows, signal: AbortSignal): Promise<void> {
@@ -76,14 +70,13 @@ export class BinaryPageWriter {
         this.d.gate.succeeded();
         return;
       } catch (e) {
-        const state = sqlstateOf(e);
-        if (state === UNIQUE_VIOLATION) this.d.gate.conflicted();
+        if (isUniqueViolation(e)) this.d.gate.conflicted();
         else if (isDataError(e)) {
           const pinned = this.pinned(raw.chunks, e, this.d.sql.names.target);
           if (pinned) throw pinned;
           // No row named (no COPY context): the staging path meets it again and bisects for the row.
-        } else if (!transient(state)) throw e;
-        this.d.logger.debug('binary COPY page takes the staging upsert', { table: tableId(this.d.table), rows: raw.count, sqlstate: state });
+        } else if (!isTransientConflict(e)) throw e;
+        this.d.logger.debug('binary COPY page takes the staging upsert', { table: tableId(this.d.table), rows: raw.count, sqlstate: sqlstateOf(e) });
       }
     }
     for (let attempt = 1; ; attempt++) {
@@ -91,7 +84,7 @@ export class BinaryPageWriter {
         await this.d.pool.withClient(signal, (client) => this.upsert(this.session(client, signal), raw.chunks));
         return;
       } catch (e) {
-        if (!transient(sqlstateOf(e)) || attempt >= this.d.deadlockAttempts || signal.aborted) throw e;
+        if (!isTransientConflict(e) || attempt >= this.d.deadlockAttempts || signal.aborted) throw e;
         this.d.logger.debug('retrying binary page after a transient failure', { table: tableId(this.d.table), attempt, error: e });
         await sleep(25 * 2 ** attempt * (0.5 + Math.random()), signal);
       }

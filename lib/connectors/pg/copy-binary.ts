@@ -62,6 +62,22 @@ export function binaryType(c: ColumnMeta): string | undefined {
 }
 
 /**
+ * The base types of `keyColumns` (names in `columns`) when every one is in BINARY_KEY_TYPES, so a binary tuple's
+ * key fields can be read back into the resume key; null otherwise (or with no key).
+ */
+export function binaryKeyTypes(columns: ColumnMeta[], keyColumns: string[]): string[] | null {
+  if (!keyColumns.length) return null;
+  const types: string[] = [];
+  for (const k of keyColumns) {
+    const col = columns.find((c) => c.name === k);
+    const t = col && binaryType(col);
+    if (t === undefined || !BINARY_KEY_TYPES.has(t)) return null;
+    types.push(t);
+  }
+  return types;
+}
+
+/**
  * Whether a PostgreSQL source column's binary COPY form means the same value to the target column: the same
  * built-in base type of `BINARY_EXACT` on both sides (domains over it included; typmods may differ, the target
  * applies its own as it does to text). MySQL columns carry no `udtName` and never match.

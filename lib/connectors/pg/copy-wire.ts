@@ -2,8 +2,8 @@
  * COPY pages at the wire level, for the PG -> PG pass-through. In copy-out mode the server sends one CopyData
  * message ('d', int32 length, payload) per row (binary COPY: the file header rides in the first row's message,
  * the trailer comes in a message of its own), and in copy-in mode the client sends CopyData messages of the
- * very same shape (the server reads them as one byte stream, boundaries do not matter); so a keyed page can travel from the source socket to the target socket as the bytes it came
- * in, with no per-row object on the way. pg-copy-streams makes one Buffer per row when reading, which is most
+ * very same shape (the server reads them as one byte stream, boundaries do not matter); so a keyed page can
+ * travel from the source socket to the target socket as the bytes it came in, with no per-row object on the way. pg-copy-streams makes one Buffer per row when reading, which is most
  * of the CPU a pass-through page costs, so these two pg "submittables" (the extension point node-postgres gives
  * COPY, cursors and streams) are written here.
  *
@@ -105,9 +105,16 @@ class CopyOutPageQuery extends WireQuery<CopyPage> {
   private need = 0;
   /** An incomplete message header (or non-data message) carried over to the next socket chunk. */
   private carry: Buffer | null = null;
-  /** Where the last CopyData payload starts (chunk index, offset) and its length; and the one before it. */
-  private lastAt: { idx: number; off: number; len: number } | null = null;
-  private prevAt: { idx: number; off: number; len: number } | null = null;
+  /**
+   * Where the last CopyData payload starts (chunk index, offset) and its length, and the same for the one before
+   * it; plain numbers, as this is updated once per row (idx -1: none yet).
+   */
+  private lastIdx = -1;
+  private lastOff = 0;
+  private lastLen = 0;
+  private prevIdx = -1;
+  private prevOff = 0;
+  private prevLen = 0;
   private readonly onData = (b: Buffer) => this.consume(b);
 
   submit(connection: PgConnection): void {
@@ -150,8 +157,12 @@ class CopyOutPageQuery extends WireQuery<CopyPage> {
       if (code === COPY_DATA) {
         this.messages++;
         // The current run becomes chunk number chunks.length when it is kept.
-        this.prevAt = this.lastAt;
-        this.lastAt = { idx: this.chunks.length, off: pos - runStart + 5, len: len - 4 };
+        this.prevIdx = this.lastIdx;
+        this.prevOff = this.lastOff;
+        this.prevLen = this.lastLen;
+        this.lastIdx = this.chunks.length;
+        this.lastOff = pos - runStart + 5;
+        this.lastLen = len - 4;
         const end = pos + 1 + len;
         if (end > b.length) {
           this.need = end - b.length;
@@ -191,8 +202,9 @@ class CopyOutPageQuery extends WireQuery<CopyPage> {
   /** The socket's own Buffers, sliced (never concatenated: a copy per page would double the bytes allocated). */
   protected result(): CopyPage {
     if (this.rows < 0) throw new Error('COPY page reader: the server did not report a row count (CommandComplete COPY n)');
-    const at = (p: { idx: number; off: number; len: number } | null) => (p ? copyAcross(this.chunks, p) : Buffer.alloc(0));
-    return { chunks: this.chunks, rows: this.rows, messages: this.messages, bytes: this.bytes, last: at(this.lastAt), beforeLast: at(this.prevAt) };
+    const at = (idx: number, off: number, len: number) => (idx < 0 ? Buffer.alloc(0) : copyAcross(this.chunks, { idx, off, len }));
+    const last = at(this.lastIdx, this.lastOff, this.lastLen);
+    return { chunks: this.chunks, rows: this.rows, messages: this.messages, bytes: this.bytes, last, beforeLast: at(this.prevIdx, this.prevOff, this.prevLen) };
   }
 
   override handleError(err: Error): void {

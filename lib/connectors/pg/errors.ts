@@ -39,6 +39,22 @@ export function classifyCode(e: unknown): { code: ErrorCode; retryable: boolean 
   return { code: 'ST001', retryable: false };
 }
 
+/** SQLSTATE of a wrapped driver error (FerryError.details.sqlstate), if any. */
+export const sqlstateOf = (e: unknown): string | undefined =>
+  e instanceof FerryError ? (e.details.sqlstate as string | undefined) : undefined;
+
+/** 23505: the batch met a key the table already has. */
+export const isUniqueViolation = (e: unknown): boolean => sqlstateOf(e) === '23505';
+
+/**
+ * 40P01 / 40001: deadlock or serialization failure; the whole transaction rolled back, so running the same
+ * batch again is safe.
+ */
+export const isTransientConflict = (e: unknown): boolean => {
+  const s = sqlstateOf(e);
+  return s === '40P01' || s === '40001';
+};
+
 /** True for errors a batch locator should pin to one row (IN001 class). */
 export const isDataError = (e: unknown): boolean => classifyCode(e).code === 'IN001';
 

@@ -9,7 +9,7 @@ import { tableId } from '../../core/table.ts';
 import type { KeyTuple, Row } from '../../core/values.ts';
 import { CopyLineSplitter, parseCopyText, PG_COPY_DATA } from './copy.ts';
 import { forEachPayload, readCopyPage, type CopyPage } from './copy-wire.ts';
-import { BINARY_KEY_TYPES, binaryType, keyFieldText, lastTuple, PG_COPY_BINARY } from './copy-binary.ts';
+import { binaryKeyTypes, keyFieldText, lastTuple, PG_COPY_BINARY } from './copy-binary.ts';
 import { toFerryError } from './errors.ts';
 import { keyParams } from './metadata.ts';
 import { cancellable, runQuery, sendCancel, type PgPool } from './pool.ts';
@@ -40,9 +40,7 @@ function plan(meta: TableMeta, opts: ReadOptions): ReadPlan {
     return decoderFor(c);
   });
   const keyIdx = meta.keyColumns.map((k) => columns.indexOf(k));
-  const keyTypes = keyIdx.map((i) => binaryType(meta.columns.find((c) => c.name === columns[i])!));
-  const binaryKeys = keyTypes.length && keyTypes.every((t) => t !== undefined && BINARY_KEY_TYPES.has(t)) ? (keyTypes as string[]) : null;
-  return { meta, columns, decoders, keyIdx, binaryKeys, from: qualified(meta), ctx: `source ${tableId(meta)}` };
+  return { meta, columns, decoders, keyIdx, binaryKeys: binaryKeyTypes(meta.columns, meta.keyColumns), from: qualified(meta), ctx: `source ${tableId(meta)}` };
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { PoolClient } from 'pg';
-import { FerryError, isFerryError } from '../../core/errors.ts';
+import { FerryError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { TableWriter, WriteTarget } from '../../core/sinker.ts';
 import { sleep, throwIfAborted } from '../../core/signal.ts';
@@ -7,8 +7,8 @@ import { tableId } from '../../core/table.ts';
 import type { Row } from '../../core/values.ts';
 import type { RawRows } from '../../core/source.ts';
 import type { ColumnMeta } from '../../core/table.ts';
-import { isDataError } from './errors.ts';
-import { BINARY_KEY_TYPES, binaryType, PG_COPY_BINARY, sameCopyBinary } from './copy-binary.ts';
+import { isDataError, isTransientConflict, isUniqueViolation, sqlstateOf } from './errors.ts';
+import { binaryKeyTypes, PG_COPY_BINARY, sameCopyBinary } from './copy-binary.ts';
 import { BinaryPageWriter } from './binary-page-writer.ts';
 import { locateBadRow } from './locate.ts';
 import type { PgPool } from './pool.ts';
@@ -41,7 +41,6 @@ export interface WriterOptions {
   logger: Logger;
 }
 
-const UNIQUE_VIOLATION = '23505';
 
 /**
  * When `auto` mode tries COPY. A batch whose keys are new (the normal case: an empty target) costs a COPY;
@@ -85,15 +84,10 @@ export function sameCopyText(src: ColumnMeta, dst: PgColumn): boolean {
 /**
  * Whether source pages can travel as binary COPY into this table: every written column has the same built-in
  * type of `BINARY_EXACT` on both sides ({@link sameCopyBinary}: no arrays, enums, extension or user types), and
- * every key column is one whose binary form ferry reads back into the resume key (`BINARY_KEY_TYPES`).
+ * every key column is one whose binary form ferry reads back into the resume key (`binaryKeyTypes`).
  */
 export function binaryExact(target: WriteTarget, targetCols: PgColumn[]): boolean {
-  if (!target.columns.every((c, i) => sameCopyBinary(c, targetCols[i]))) return false;
-  return target.keyColumns.every((k) => {
-    const col = target.columns.find((c) => c.name === k);
-    const t = col && binaryType(col);
-    return t !== undefined && BINARY_KEY_TYPES.has(t);
-  });
+  return target.columns.every((c, i) => sameCopyBinary(c, targetCols[i])) && binaryKeyTypes(target.columns, target.keyColumns) !== null;
 }
 
 /** Clients that already have a given staging table (TEMP tables live as long as the session). */
@@ -174,10 +168,9 @@ export class PgTableWriter implements TableWriter {
         this.copyFirst.succeeded();
         return;
       } catch (e) {
-        const state = isFerryError(e) ? e.details.sqlstate : undefined;
-        if (state === UNIQUE_VIOLATION) this.copyFirst.conflicted();
-        else if (!(isDataError(e) || state === '40P01' || state === '40001')) throw e;
-        this.o.logger.debug('raw COPY batch takes the row path', { table: tableId(this.target.table), rows: raw.count, sqlstate: state });
+        if (isUniqueViolation(e)) this.copyFirst.conflicted();
+        else if (!(isDataError(e) || isTransientConflict(e))) throw e;
+        this.o.logger.debug('raw COPY batch takes the row path', { table: tableId(this.target.table), rows: raw.count, sqlstate: sqlstateOf(e) });
       }
     }
     await this.write(rows(), signal);
@@ -198,8 +191,7 @@ export class PgTableWriter implements TableWriter {
       } catch (e) {
         // Deadlock / serialization failure: the batch rolled back whole, so running it again is safe. Other
         // retryable errors (timeouts, connection loss) go back to the runner, which backs off for longer.
-        const transient = isFerryError(e) && (e.details.sqlstate === '40P01' || e.details.sqlstate === '40001');
-        if (!transient || attempt >= DEADLOCK_ATTEMPTS || signal.aborted) throw e;
+        if (!isTransientConflict(e) || attempt >= DEADLOCK_ATTEMPTS || signal.aborted) throw e;
         this.o.logger.debug('retrying batch after a transient failure', { table: tableId(this.target.table), attempt, error: e });
         await sleep(25 * 2 ** attempt * (0.5 + Math.random()), signal);
       }
@@ -218,7 +210,7 @@ export class PgTableWriter implements TableWriter {
       this.copyFirst.succeeded();
       return true;
     } catch (e) {
-      if (isFerryError(e) && e.details.sqlstate === UNIQUE_VIOLATION) {
+      if (isUniqueViolation(e)) {
         this.copyFirst.conflicted();
         return false;
       }
