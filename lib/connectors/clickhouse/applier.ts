@@ -18,8 +18,8 @@ import type { Row } from '../../core/values.ts';
 import type { ClickhouseApi } from './client.ts';
 import { deleteMatching, readRow } from './mutations.ts';
 import { VERSION_COL, quoteIdent, quoteTable } from './sql.ts';
-import { rowsPayload } from './payload.ts';
-import { describeTarget, keyText, type FormatChoice, type TargetShape } from './target.ts';
+import { rowsPayload, sendPayload } from './payload.ts';
+import { keyText, openShape, type FormatChoice, type TargetShape } from './target.ts';
 import { PAYLOAD_LIMITS } from './writer.ts';
 import type { VersionClock } from './version.ts';
 
@@ -35,8 +35,7 @@ export class ClickhouseChangeApplier implements ChangeApplier {
 
   private shape(target: WriteTarget, signal: AbortSignal): Promise<TargetShape> {
     return this.shapes.get(target, async (t) => {
-      const shape = await describeTarget(this.client, t, signal, this.format);
-      if (shape.jsonReason) this.logger.info('clickhouse table written as JSONEachRow', { table: shape.id, reason: shape.jsonReason });
+      const shape = await openShape(this.client, t, signal, this.format, this.logger);
       // Versions must beat every row already there, whoever wrote it (see version.ts).
       const [r] = await this.client.rows<{ v: string | number }>(`SELECT max(${quoteIdent(VERSION_COL)}) AS v FROM ${shape.sql}`, signal, `target ${shape.id}`);
       this.clock.observe(Number(r?.v ?? 0));
@@ -89,8 +88,7 @@ export class ClickhouseChangeApplier implements ChangeApplier {
       latest.set(keyText(row, keys), row);
       payload.add(row, 0, this.clock.next());
     }
-    const body = payload.take();
-    if (body.length) await this.client.insert(shape.sql, shape.insertColumns, shape.format, body, signal, `target ${shape.id}`);
+    await sendPayload(this.client, shape, payload, signal);
   }
 
   /** Fills the columns an update image lacks from this batch's rows, else from the target's current row. */
@@ -107,10 +105,7 @@ export class ClickhouseChangeApplier implements ChangeApplier {
 
   private async applyKeyless(shape: TargetShape, changes: TargetChange[], signal: AbortSignal): Promise<void> {
     const payload = rowsPayload(shape, PAYLOAD_LIMITS.chunkBytes);
-    const flush = async () => {
-      const body = payload.take();
-      if (body.length) await this.client.insert(shape.sql, shape.insertColumns, shape.format, body, signal, `target ${shape.id}`);
-    };
+    const flush = () => sendPayload(this.client, shape, payload, signal);
     const features = await this.client.server(signal);
     for (const c of changes) {
       if (c.op !== 'insert' && c.beforeKey) {

@@ -9,6 +9,7 @@
  * expressions is never RowBinary).
  */
 import { FerryError } from '../../core/errors.ts';
+import type { ClickhouseApi } from './client.ts';
 import type { Row } from '../../core/values.ts';
 import { ByteChunks } from './bytes.ts';
 import { FitError } from './fit.ts';
@@ -129,4 +130,10 @@ class JsonPayload implements RowsPayload {
     this.flush();
     return this.out.take();
   }
+}
+
+/** Sends what `payload` holds (nothing when empty) as one INSERT in the table's format, and starts it afresh. */
+export async function sendPayload(client: ClickhouseApi, shape: TargetShape, payload: RowsPayload, signal: AbortSignal): Promise<void> {
+  const chunks = payload.take();
+  if (chunks.length) await client.insert(shape.sql, shape.insertColumns, shape.format, chunks, signal, `target ${shape.id}`);
 }

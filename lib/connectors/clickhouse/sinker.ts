@@ -11,7 +11,7 @@ import type { Logger } from '../../core/logger.ts';
 import type { ChangeApplier, Sinker, SinkerCapabilities, TableWriter, WriteTarget } from '../../core/sinker.ts';
 import { ClickhouseChangeApplier } from './applier.ts';
 import type { ClickhouseApi } from './client.ts';
-import { describeTarget, type FormatChoice } from './target.ts';
+import { openShape, type FormatChoice } from './target.ts';
 import { VersionClock } from './version.ts';
 import { ClickhouseTableWriter } from './writer.ts';
 
@@ -29,9 +29,7 @@ export class ClickhouseSinker implements Sinker {
 
   async openTable(target: WriteTarget, signal: AbortSignal): Promise<TableWriter> {
     await this.client.server(signal);
-    const shape = await describeTarget(this.client, target, signal, this.format);
-    if (shape.jsonReason) this.logger.info('clickhouse table written as JSONEachRow', { table: shape.id, reason: shape.jsonReason });
-    return new ClickhouseTableWriter(this.client, shape);
+    return new ClickhouseTableWriter(this.client, await openShape(this.client, target, signal, this.format, this.logger));
   }
 
   async openApplier(signal: AbortSignal): Promise<ChangeApplier> {

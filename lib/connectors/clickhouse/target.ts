@@ -9,6 +9,7 @@
  * expression); otherwise JSONEachRow (`auto`), or MD001 naming the column (`rowbinary`). `json` keeps JSONEachRow.
  */
 import { FerryError } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
 import type { WriteTarget } from '../../core/sinker.ts';
 import { tableId, type TableRef } from '../../core/table.ts';
 import type { Row, TypeFamily } from '../../core/values.ts';
@@ -52,6 +53,13 @@ export interface TargetShape {
   extras?: { deleted: WriteValue; version: WriteValue };
   /** Why the table is not RowBinary (format JSONEachRow only; for logs). */
   jsonReason?: string;
+}
+
+/** describeTarget for a writer or applier: says in the log when (and why) a table is written as JSONEachRow. */
+export async function openShape(client: ClickhouseApi, target: WriteTarget, signal: AbortSignal, choice: FormatChoice, logger: Logger): Promise<TargetShape> {
+  const shape = await describeTarget(client, target, signal, choice);
+  if (shape.jsonReason) logger.info('clickhouse table written as JSONEachRow', { table: shape.id, reason: shape.jsonReason });
+  return shape;
 }
 
 /**

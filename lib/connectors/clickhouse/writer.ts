@@ -3,7 +3,7 @@ import type { TableWriter } from '../../core/sinker.ts';
 import type { Row } from '../../core/values.ts';
 import type { ClickhouseApi } from './client.ts';
 import { quoteIdent, quoteTable } from './sql.ts';
-import { rowsPayload } from './payload.ts';
+import { rowsPayload, sendPayload } from './payload.ts';
 import type { TargetShape } from './target.ts';
 import { SNAPSHOT_VERSION } from './version.ts';
 
@@ -25,15 +25,11 @@ export const PAYLOAD_LIMITS: PayloadLimits = { chunkBytes: 1 << 20, maxBytes: 32
 /** Inserts `rows` with the given version in the table's format: one INSERT (one part) per `limits.maxBytes` of payload. */
 export async function insertRows(client: ClickhouseApi, shape: TargetShape, rows: Row[], version: number, signal: AbortSignal, limits = PAYLOAD_LIMITS): Promise<void> {
   const payload = rowsPayload(shape, limits.chunkBytes);
-  const send = async () => {
-    const chunks = payload.take();
-    if (chunks.length) await client.insert(shape.sql, shape.insertColumns, shape.format, chunks, signal, `target ${shape.id}`);
-  };
   for (const r of rows) {
     payload.add(r, 0, version);
-    if (payload.bytes >= limits.maxBytes) await send();
+    if (payload.bytes >= limits.maxBytes) await sendPayload(client, shape, payload, signal);
   }
-  await send();
+  await sendPayload(client, shape, payload, signal);
 }
 
 /**
