@@ -38,6 +38,12 @@ export interface TableWriter {
    */
   readonly rawFormats?: readonly string[];
   /**
+   * Rows this writer wants per `write` / `writeRaw` call when that is more than a source page (ClickHouse: one
+   * INSERT is one part): the chunk runner then merges consecutive pages up to this many rows (and its byte
+   * share) into one batch, and saves progress only after that batch is written. Undefined: one page per call.
+   */
+  readonly batchRows?: number;
+  /**
    * Writes a raw batch (its format one of `rawFormats`) with `write`'s invariants (atomic, idempotent, IN001
    * naming the table, column and key of a bad row). `rows` decodes the batch for a writer that takes the row
    * path (an existing key, a value the target rejects); for a format that cannot be decoded it throws RT002,

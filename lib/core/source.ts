@@ -46,6 +46,12 @@ export interface RawRows {
   format: string;
   chunks: Buffer[];
   count: number;
+  /**
+   * Per read column, in order: the page's smallest and largest value as text, for the columns the format reports
+   * (see the format's contract), null for the others. A writer checks a target type's range with it without
+   * reading the page.
+   */
+  bounds?: ReadonlyArray<readonly [string, string] | null>;
 }
 
 /**

@@ -6,6 +6,7 @@ import { decodeKey, encodeKey } from '../core/values.ts';
 import { batchRows } from '../core/source.ts';
 import type { TaskConfig } from '../config/types.ts';
 import { chunkKey } from '../checkpoint/keys.ts';
+import { mergePages } from './merge-pages.ts';
 import { prefetch } from '../pipeline/prefetch.ts';
 import { snapshotRows } from '../metrics/registry.ts';
 import { chunkProgressSchema, type ChunkProgress, type ChunkSpecJson, type PlannedTable, type TaskPlan } from '../plan/plan-schema.ts';
@@ -96,11 +97,14 @@ async function copyRange(
   // workers gets its share, so memory does not grow with parallel_size. buffer_memory_mb=0 (ape-dts default:
   // unbounded) still gets a bound here: 64 MiB for the task keeps RSS flat.
   const workers = deps.workers ?? 1;
-  const ahead = prefetch<RowBatch>(batches, {
+  const maxBytes = ((deps.cfg.pipeline.bufferMemoryMb || 64) * 1024 * 1024) / workers;
+  const prefetched = prefetch<RowBatch>(batches, {
     maxItems: Math.max(1, Math.floor(deps.cfg.pipeline.bufferSize / Math.max(1, deps.cfg.extractor.batchSize) / workers)),
-    maxBytes: ((deps.cfg.pipeline.bufferMemoryMb || 64) * 1024 * 1024) / workers,
+    maxBytes,
     sizeOf: (b) => b.bytes,
   });
+  // A writer that wants bigger writes than a page (ClickHouse: one INSERT, one part) gets consecutive pages merged.
+  const ahead = (writer.batchRows ?? 0) > deps.cfg.extractor.batchSize ? mergePages(prefetched, writer.batchRows!, 2 * maxBytes) : prefetched;
   if (lastKey) log.info('chunk resumes', { rowsBefore: total });
   try {
     for await (const batch of ahead) {

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- clickhouse [--rows N] [--parallel P] [--batch B] [--cpu-prof]`: MySQL -> ClickHouse snapshot of
+ * `npm run bench -- clickhouse [--rows N] [--parallel P] [--batch B] [--sink-batch S] [--cpu-prof]`: MySQL -> ClickHouse snapshot of
  * the sysbench-shaped table (the snapshot bench's dataset), ferry (`ferry run`, child process, peak RSS measured)
  * against ClickHouse's own `INSERT INTO ... SELECT FROM mysql(...)` table function, into the same
  * ReplacingMergeTree table (created by ferry's struct task: MySQL StructReader -> ClickHouse StructWriter), each
@@ -41,6 +41,8 @@ export async function run(argv: string[]): Promise<number> {
   const rows = arg(argv, 'rows', 1_000_000);
   const parallel = arg(argv, 'parallel', 2);
   const batch = arg(argv, 'batch', 50_000);
+  // sinker.batch_size: rows per INSERT (source pages merged up to it), sized for ClickHouse: large batches, few parts.
+  const sinkBatch = arg(argv, 'sink-batch', 200_000);
   const cpuProf = argv.includes('--cpu-prof');
   const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
   ensureServers();
@@ -55,7 +57,7 @@ export async function run(argv: string[]): Promise<number> {
   await ch.command(`DROP DATABASE IF EXISTS ${TARGET_DB}`, undefined, 'bench');
   const sections = (kind: 'struct' | 'snapshot') => ({
     extractor: { db_type: 'mysql', extract_type: kind, url: s.mysql.url, parallel_size: String(parallel), batch_size: String(batch) },
-    sinker: { db_type: 'clickhouse', sink_type: kind === 'struct' ? 'struct' : 'write', url: chUrl, batch_size: String(batch), max_connections: String(parallel * 2) },
+    sinker: { db_type: 'clickhouse', sink_type: kind === 'struct' ? 'struct' : 'write', url: chUrl, batch_size: String(sinkBatch), max_connections: String(parallel * 2) },
     filter: { do_tbs: `${SOURCE_DB}.${TABLE}` },
     router: { db_map: `${SOURCE_DB}:${TARGET_DB}` },
   });
@@ -71,7 +73,7 @@ export async function run(argv: string[]): Promise<number> {
     `[checkpoint]\nstore=file\ndir=${join(work, 'checkpoint')}`,
     `[global]\ntask_id=bench_clickhouse`,
   ].join('\n\n') + '\n');
-  log(`ferry run (parallel ${parallel}, batch ${batch}) into ClickHouse ${version}...`);
+  log(`ferry run (parallel ${parallel}, pages of ${batch}, inserts of up to ${sinkBatch} rows) into ClickHouse ${version}...`);
   const profDir = join(work, 'cpu-prof');
   const node = [process.execPath, ...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [])];
   const fr = await serversCpu(() => measure([...node, ferryEntry(), 'run', ini, '--init', '--no-progress', '--json'], {
@@ -100,7 +102,7 @@ export async function run(argv: string[]): Promise<number> {
   const peerRate = d.rows / peerSec;
   const ratio = ferryRate / peerRate;
   const perM = (cpu: number) => ((cpu * 1e6) / d.rows).toFixed(1);
-  process.stdout.write(`\nclickhouse bench: ${d.rows.toLocaleString('en-US')} sysbench rows MySQL -> ClickHouse ${version}\n`);
+  process.stdout.write(`\nclickhouse bench: ${d.rows.toLocaleString("en-US")} sysbench rows MySQL -> ClickHouse ${version} (parallel ${parallel}, pages of ${batch}, inserts of up to ${sinkBatch})\n`);
   process.stdout.write(`  ferry                        ${f.seconds.toFixed(1).padStart(7)} s  ${Math.round(ferryRate).toLocaleString('en-US').padStart(9)} rows/s  peak RSS ${f.peakRssMb?.toFixed(0) ?? '?'} MB\n`);
   process.stdout.write(`  INSERT SELECT FROM mysql()   ${peerSec.toFixed(1).padStart(7)} s  ${Math.round(peerRate).toLocaleString('en-US').padStart(9)} rows/s\n`);
   process.stdout.write(`  ratio ferry / peer           ${ratio.toFixed(2)}x (goal >= 0.7x)\n`);

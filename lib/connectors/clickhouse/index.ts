@@ -36,7 +36,7 @@ export function clickhouseFormat(ep: Pick<EndpointConfig, 'raw'>): FormatChoice 
 export async function createClickhouseSinker(ep: EndpointConfig, ctx: ConnectorContext): Promise<ClickhouseSinker> {
   const format = clickhouseFormat(ep);
   const client = openClickhouseClient(ep, ctx);
-  return new ClickhouseSinker(client, ctx.logger.child({ connector: 'clickhouse', role: 'sinker' }), format);
+  return new ClickhouseSinker(client, ctx.logger.child({ connector: 'clickhouse', role: 'sinker' }), format, ep.batchSize);
 }
 
 /** Asks the server's version once, so `planDdl` plans for what that server supports. */

@@ -25,11 +25,13 @@ export class ClickhouseSinker implements Sinker {
     private readonly logger: Logger,
     /** `sinker.clickhouse_format`. */
     readonly format: FormatChoice = 'auto',
+    /** `sinker.batch_size`: rows per snapshot INSERT when more than a source page (pages are merged). */
+    private readonly batchRows?: number,
   ) {}
 
   async openTable(target: WriteTarget, signal: AbortSignal): Promise<TableWriter> {
     await this.client.server(signal);
-    return new ClickhouseTableWriter(this.client, await openShape(this.client, target, signal, this.format, this.logger));
+    return new ClickhouseTableWriter(this.client, await openShape(this.client, target, signal, this.format, this.logger), this.batchRows);
   }
 
   async openApplier(signal: AbortSignal): Promise<ChangeApplier> {

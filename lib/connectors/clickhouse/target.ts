@@ -17,6 +17,8 @@ import type { ClickhouseApi } from './client.ts';
 import { SUPPORTED_BASES, encoderFor, type Encode } from './encode.ts';
 import { binaryColumn, dateTimeZone, type WriteValue } from './rowbinary.ts';
 import { DELETED_COL, VERSION_COL, parseType, quoteIdent, quoteTable, sqlString, type ParsedType } from './sql.ts';
+import { tsvPlan, type TsvPlan } from './tsv-fit.ts';
+import { SNAPSHOT_VERSION } from './version.ts';
 
 /** `sinker.clickhouse_format`: RowBinary where every column allows it (auto), RowBinary or MD001, JSONEachRow. */
 export const FORMAT_CHOICES = ['auto', 'rowbinary', 'json'] as const;
@@ -53,6 +55,11 @@ export interface TargetShape {
   extras?: { deleted: WriteValue; version: WriteValue };
   /** Why the table is not RowBinary (format JSONEachRow only; for logs). */
   jsonReason?: string;
+  /**
+   * Set when snapshot pages from MySQL can go as they came (`mysql-text-tsv`, `auto` only; tsv-fit.ts): the INSERT
+   * then names the written columns only, and the extra columns get their defaults, the snapshot row's values.
+   */
+  tsv?: TsvPlan;
 }
 
 /** describeTarget for a writer or applier: says in the log when (and why) a table is written as JSONEachRow. */
@@ -118,6 +125,11 @@ export async function describeTarget(client: ClickhouseApi, target: WriteTarget,
   const all = [...columns.map((c) => c.type), extraTypes.deleted, extraTypes.version];
   const zoneless = all.some((ty) => (ty.base === 'DateTime' || ty.base === 'DateTime64') && dateTimeZone(ty) === undefined);
   const serverZone = zoneless ? (await client.rows<{ tz: string }>('SELECT timezone() AS tz', signal, `target ${id}`))[0]?.tz : undefined;
+  if (choice === 'auto' && target.keyColumns.length && SNAPSHOT_VERSION === 0) {
+    const extrasDefaulted = !defaults.get(DELETED_COL) && !defaults.get(VERSION_COL);
+    const plan = tsvPlan(target.columns.map((meta, i) => ({ meta, type: columns[i].type })), serverZone, extrasDefaulted);
+    if ('bounds' in plan) shape.tsv = plan;
+  }
   let refused: { column: string; reason: string } | undefined;
   const writers = columns.map((c) => {
     const w = binaryColumn(c.type, c.family, serverZone);

@@ -1,10 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import { FerryError } from '../../core/errors.ts';
 import type { TableWriter } from '../../core/sinker.ts';
+import type { RawRows } from '../../core/source.ts';
+import { MYSQL_TEXT_TSV } from '../../core/tsv.ts';
 import type { Row } from '../../core/values.ts';
 import type { ClickhouseApi } from './client.ts';
 import { quoteIdent, quoteTable } from './sql.ts';
 import { rowsPayload, sendPayload } from './payload.ts';
 import type { TargetShape } from './target.ts';
+import { withinBounds } from './tsv-fit.ts';
 import { SNAPSHOT_VERSION } from './version.ts';
 
 /**
@@ -38,13 +42,33 @@ export async function insertRows(client: ClickhouseApi, shape: TargetShape, rows
  * Keyless tables (plain MergeTree) are replaced whole: `replaceAll` fills a staging copy and swaps it in.
  */
 export class ClickhouseTableWriter implements TableWriter {
+  readonly rawFormats: readonly string[];
+
   constructor(
     private readonly client: ClickhouseApi,
     private readonly shape: TargetShape,
-  ) {}
+    /** `sinker.batch_size`: the chunk runner merges source pages up to this many rows per write. */
+    readonly batchRows?: number,
+  ) {
+    this.rawFormats = shape.tsv ? [MYSQL_TEXT_TSV] : [];
+  }
 
   async write(rows: Row[], signal: AbortSignal): Promise<void> {
     await insertRows(this.client, this.shape, rows, SNAPSHOT_VERSION, signal);
+  }
+
+  /**
+   * A MySQL page as it came: one `INSERT ... FORMAT TabSeparated` of its lines (one part, sent only whole, like
+   * `write`), naming the written columns only so the extra columns get the snapshot row's values (tsv-fit.ts).
+   * A page with a date outside a target type's range takes `write`, which names the row (IN001).
+   */
+  async writeRaw(raw: RawRows, rows: () => Row[], signal: AbortSignal): Promise<void> {
+    const plan = this.shape.tsv;
+    if (raw.format !== MYSQL_TEXT_TSV || !plan) throw new FerryError('RT002', `target ${this.shape.id}: cannot take raw format ${raw.format}`);
+    if (!raw.count) return;
+    if (!withinBounds(plan, raw.bounds)) return this.write(rows(), signal);
+    const cols = this.shape.columns.map((c) => quoteIdent(c.name)).join(', ');
+    await this.client.insert(this.shape.sql, cols, 'TabSeparated', raw.chunks, signal, `target ${this.shape.id}`);
   }
 
   /**

@@ -19,7 +19,8 @@
 import type { Connection as CoreConnection } from 'mysql2';
 import { FerryError } from '../../core/errors.ts';
 import { abortError, throwIfAborted } from '../../core/signal.ts';
-import type { ChunkSpec, ReadOptions, RowBatch, SnapshotSource } from '../../core/source.ts';
+import { batchRows, type ChunkSpec, type ReadOptions, type RowBatch, type SnapshotSource } from '../../core/source.ts';
+import { MYSQL_TEXT_TSV } from '../../core/tsv.ts';
 import { column, tableId, type ColumnMeta, type TableMeta } from '../../core/table.ts';
 import { rowBytes, type KeyTuple, type Row } from '../../core/values.ts';
 import { destroy, raceAbort, release, type MysqlClient } from './client.ts';
@@ -28,6 +29,7 @@ import { keyColumnsOf, keysetSelect, nullKeyCond, rangeConds, selectList, whereC
 import { quoteIdent, quoteTable } from './sql.ts';
 import { decodedRows, rowArrays } from './row-stream.ts';
 import { rowDecoder } from './type-map.ts';
+import { tsvPage, tsvReadable, tsvRows, tsvValue, type TsvPage } from './tsv-page.ts';
 
 export class MysqlSnapshotSource implements SnapshotSource {
   constructor(
@@ -54,25 +56,37 @@ export class MysqlSnapshotSource implements SnapshotSource {
 
   private async *readKeyset(meta: TableMeta, sel: Selected, lower: KeyTuple | null, upper: KeyTuple | null, opts: ReadOptions, batchSize: number) {
     const kc = keyColumnsOf(meta);
+    const tsv = opts.raw?.includes(MYSQL_TEXT_TSV) && !sel.projects && tsvReadable(sel.cols);
+    const keyAt = kc.map((k) => sel.cols.findIndex((c) => c.name === k.name));
     let after = lower;
     for (;;) {
       throwIfAborted(opts.signal);
       const sql = keysetSelect(meta, sel.cols, rangeConds(meta, after, upper), opts.where, batchSize);
-      const full = await this.page(meta, sql, sel, opts.signal);
-      if (!full.length) return;
-      const last = full[full.length - 1];
-      after = kc.map((c) => last[c.name]);
-      yield batchOf(sel.projects ? full.map(sel.project) : full, after);
-      if (full.length < batchSize) return;
+      let batch: RowBatch;
+      if (tsv) {
+        const page = await this.query(meta, opts.signal, (core) => tsvPage(core, sql, sel.cols));
+        if (!page.count) return;
+        after = keyAt.map((i) => tsvValue(sel.cols[i], page.last![i] ?? null));
+        batch = tsvBatch(sel.cols, page, after);
+      } else {
+        const full = await this.query(meta, opts.signal, (core) => decodedRows(core, sql, sel.decode));
+        if (!full.length) return;
+        const last = full[full.length - 1];
+        after = kc.map((c) => last[c.name]);
+        batch = batchOf(sel.projects ? full.map(sel.project) : full, after);
+      }
+      yield batch;
+      if (batchRows(batch) < batchSize) return;
     }
   }
 
-  /** One keyset page, decoded row by row as it arrives; on abort the connection is destroyed (RT001). */
-  private async page(meta: TableMeta, sql: string, sel: Selected, signal: AbortSignal): Promise<Row[]> {
+  /** One query on a pooled connection; on abort the connection is destroyed (RT001). */
+  private async query<T>(meta: TableMeta, signal: AbortSignal, run: (core: CoreConnection) => Promise<T>): Promise<T> {
     const conn = await this.client.connection(signal);
     try {
+      // The promise wrapper's typings call this a promise Connection; at runtime it is the callback one.
       const core = conn.connection as unknown as CoreConnection;
-      return await raceAbort(decodedRows(core, sql, sel.decode), signal, undefined, () => destroy(conn));
+      return await raceAbort(run(core), signal, undefined, () => destroy(conn));
     } catch (e) {
       if (signal.aborted) throw abortError(signal);
       throw classify(e, `source ${tableId(meta)}`);
@@ -175,6 +189,23 @@ function sameRow(a: Row, b: Row): boolean {
     if (Buffer.isBuffer(x) && Buffer.isBuffer(y) ? !x.equals(y) : x !== y) return false;
   }
   return true;
+}
+
+/**
+ * A `mysql-text-tsv` page as a batch: raw when its dates are all real calendar dates (the format's promise),
+ * decoded otherwise; `rows` is decoded from the lines on first access only.
+ */
+function tsvBatch(cols: ColumnMeta[], page: TsvPage, lastKey: KeyTuple): RowBatch {
+  if (!page.calendar) return { rows: tsvRows(cols, page.chunks), lastKey, bytes: page.bytes };
+  let rows: Row[] | undefined;
+  return {
+    get rows(): Row[] {
+      return (rows ??= tsvRows(cols, page.chunks));
+    },
+    lastKey,
+    bytes: page.bytes,
+    raw: { format: MYSQL_TEXT_TSV, chunks: page.chunks, count: page.count, bounds: page.bounds },
+  };
 }
 
 function batchOf(rows: Row[], lastKey: KeyTuple | null): RowBatch {
