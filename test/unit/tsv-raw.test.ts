@@ -45,6 +45,7 @@ describe('tsvPlan (ClickHouse takes MySQL text as it is)', () => {
     refused(col('a', 'varchar(5)', 'string'), 'FixedString(5)');
     refused(col('a', "enum('a')", 'enum'), "Enum8('a' = 1)");
     refused(col('a', 'bit(3)', 'bit'), 'UInt64');
+    refused(col('a', 'int(5) unsigned zerofill', 'uint'), 'String');
     assert.deepEqual(tsvPlan([{ meta: col('a', 'int(11)', 'int'), type: parseType('Int32') }], 'UTC', false), { refused: 'an extra column has a DEFAULT expression' });
   });
   it('withinBounds compares each page range with the target range', () => {

@@ -4,7 +4,7 @@
  * value, for every value the source type can hold -- or, for dates, for every value inside the target's range,
  * which each page's bounds are checked against before it is sent.
  *
- * Taken: any of the format's families into String; integers (and YEAR) into an integer type holding the source
+ * Taken: any of the format's families but integers into String; integers (and YEAR) into an integer type holding the source
  * type's whole range; DECIMAL(p,s) into Decimal(P,S) with S >= s and P-S >= p-s; DATE into Date / Date32; DATETIME
  * and TIMESTAMP into DateTime / DateTime64 in UTC with at least the source's fractional digits. A nullable source
  * column needs a Nullable target. Anything else (FixedString, Enum, floats, UUID ...) keeps the decoded path.
@@ -37,7 +37,8 @@ const rangeOf = (text: string): readonly [string, string] => text.split('..') as
 function columnBounds(c: ColumnMeta, t: ParsedType, serverZone: string | undefined): readonly [string, string] | null | undefined {
   if (!MYSQL_TEXT_TSV_FAMILIES.has(c.family) || (c.nullable && !t.nullable)) return undefined;
   const b = t.base;
-  if (b === 'String') return null;
+  // Integers are numbers once decoded: a ZEROFILL column's text ('00042') would differ from the decoded 42.
+  if (b === 'String') return c.family === 'int' || c.family === 'uint' || c.family === 'year' ? undefined : null;
   if (b in INT_BOUNDS) {
     const r = sourceIntRange(c);
     const [lo, hi] = INT_BOUNDS[b];
