@@ -43,6 +43,8 @@ export async function insertRows(client: ClickhouseApi, shape: TargetShape, rows
  */
 export class ClickhouseTableWriter implements TableWriter {
   readonly rawFormats: readonly string[];
+  /** The INSERT column list of a raw page: the written columns only (the extra columns take their defaults). */
+  private readonly tsvColumns: string;
 
   constructor(
     private readonly client: ClickhouseApi,
@@ -51,6 +53,7 @@ export class ClickhouseTableWriter implements TableWriter {
     readonly batchRows?: number,
   ) {
     this.rawFormats = shape.tsv ? [MYSQL_TEXT_TSV] : [];
+    this.tsvColumns = shape.columns.map((c) => quoteIdent(c.name)).join(', ');
   }
 
   async write(rows: Row[], signal: AbortSignal): Promise<void> {
@@ -67,8 +70,7 @@ export class ClickhouseTableWriter implements TableWriter {
     if (raw.format !== MYSQL_TEXT_TSV || !plan) throw new FerryError('RT002', `target ${this.shape.id}: cannot take raw format ${raw.format}`);
     if (!raw.count) return;
     if (!withinBounds(plan, raw.bounds)) return this.write(rows(), signal);
-    const cols = this.shape.columns.map((c) => quoteIdent(c.name)).join(', ');
-    await this.client.insert(this.shape.sql, cols, 'TabSeparated', raw.chunks, signal, `target ${this.shape.id}`);
+    await this.client.insert(this.shape.sql, this.tsvColumns, 'TabSeparated', raw.chunks, signal, `target ${this.shape.id}`);
   }
 
   /**
