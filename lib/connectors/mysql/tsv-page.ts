@@ -347,8 +347,9 @@ function framePackets(conn: ConnectionInternals, q: QueryInternals, w: TsvWriter
     const first = b[at + 4];
     const len = end - at - 4;
     if (q.next === q.row && first !== 0xff && !(first === 0xfe && len < 13)) {
-      w.row(b, at, end);
+      // The sequence id first: w.row rewrites the packet, header included, in place.
       conn.sequenceId = (b[at + 3] + 1) % 256;
+      w.row(b, at, end);
     } else give(b.subarray(at, end));
   };
   const lengthAt = (b: Buffer, at: number): number => b[at] | (b[at + 1] << 8) | (b[at + 2] << 16);
@@ -415,14 +416,22 @@ export function tsvPage(core: CoreConnection, sql: string, cols: readonly Column
     // Compressed connections frame packets inside compressed frames: those keep mysql2's framing (and the hook).
     const compressed = Boolean((core as unknown as { config?: { compress?: boolean } }).config?.compress);
     const restore = compressed ? () => undefined : framePackets(core as unknown as ConnectionInternals, q as unknown as QueryInternals, w);
+    // mysql2 only warns when a packet's sequence id is not the one it expects; with ferry framing the packets,
+    // that means the framing is out of step with the stream, so the page is refused.
+    const warn = (e: { message?: string }) => {
+      w.broken ??= `mysql2: ${e.message ?? 'warning'}`;
+    };
+    core.on('warn', warn);
     q.on('fields', (fields: unknown[]) => {
       if (fields.length !== cols.length) w.broken = `${fields.length} columns came back, ${cols.length} were selected`;
     });
     q.on('error', (e) => {
+      core.off('warn', warn);
       restore();
       reject(e);
     });
     q.on('end', () => {
+      core.off('warn', warn);
       restore();
       if (w.broken) reject(new FerryError('RT002', `mysql-text-tsv page: ${w.broken}`));
       else resolve(w.finish());
