@@ -29,14 +29,17 @@ function scrub(fields: Record<string, unknown> | undefined): Record<string, unkn
   return out;
 }
 
-/** Children are made from the root with merged bindings, so a key bound twice appears once (last wins). */
+/**
+ * Children are made from the root with merged bindings, and a line's own fields are merged over them, so every
+ * key appears once in a line (the most specific value wins) and the JSON has no duplicate keys.
+ */
 function wrap(root: PinoLogger, bindings: Record<string, unknown> = {}): Logger {
-  const p = Object.keys(bindings).length ? root.child(bindings) : root;
+  const line = (f?: Record<string, unknown>) => ({ ...bindings, ...scrub(f) });
   return {
-    debug: (msg, f) => p.debug(scrub(f) ?? {}, redactSecrets(msg)),
-    info: (msg, f) => p.info(scrub(f) ?? {}, redactSecrets(msg)),
-    warn: (msg, f) => p.warn(scrub(f) ?? {}, redactSecrets(msg)),
-    error: (msg, f) => p.error(scrub(f) ?? {}, redactSecrets(msg)),
+    debug: (msg, f) => root.debug(line(f), redactSecrets(msg)),
+    info: (msg, f) => root.info(line(f), redactSecrets(msg)),
+    warn: (msg, f) => root.warn(line(f), redactSecrets(msg)),
+    error: (msg, f) => root.error(line(f), redactSecrets(msg)),
     child: (b) => wrap(root, { ...bindings, ...scrub(b) }),
   };
 }
