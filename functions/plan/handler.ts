@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import { createLogger } from '../../lib/core/logger.ts';
-import { forgetTask, workerCount } from '../../lib/task/snapshot-task.ts';
+import { forgetTask } from '../../lib/task/snapshot-task.ts';
+import { workerCount } from '../../lib/config/task.ts';
 import { ensurePlan } from '../../lib/plan/planner.ts';
 import { recordCdcStartOnce } from '../../lib/task/cdc-start.ts';
 import { parseEvent, planEventSchema, taskForEvent } from '../../lib/task/function-input.ts';

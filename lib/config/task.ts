@@ -146,3 +146,6 @@ export function taskConfigFromSections(
   const config: TaskConfig = { taskId, extractor, sinker, filter, router, pipeline, parallelizer, runtime, checkpoint, chunkRows };
   return { config, warnings };
 }
+
+/** Chunks a process runs at once: the larger of ape-dts's extractor.parallel_size and parallelizer.parallel_size. */
+export const workerCount = (cfg: TaskConfig): number => Math.max(1, cfg.extractor.parallelSize, cfg.parallelizer.parallelSize);

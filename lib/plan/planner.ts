@@ -9,6 +9,7 @@ import { planKey } from '../checkpoint/keys.ts';
 import type { TaskResources } from '../task/resources.ts';
 import { discoverTables } from './discover.ts';
 import { splitTable } from './split.ts';
+import { workerCount } from '../config/task.ts';
 import { taskPlanSchema, type ChunkSpecJson, type PlannedTable, type TaskPlan } from './plan-schema.ts';
 
 export interface PlanDeps {
@@ -97,7 +98,7 @@ export async function buildPlan(cfg: TaskConfig, deps: PlanDeps): Promise<TaskPl
     }
     const columns = table.columns.map((c) => c.name).filter((c) => !ignored.has(c));
     const where = filter.whereCondition(t.db, t.tb) || undefined;
-    const raw = await splitTable(meta, table, { chunkRows: cfg.chunkRows, parallelType: cfg.extractor.parallelType, where, signal: deps.signal });
+    const raw = await splitTable(meta, table, { chunkRows: cfg.chunkRows, parallelType: cfg.extractor.parallelType, workers: workerCount(cfg), where, signal: deps.signal });
     const ids: string[] = [];
     raw.forEach((c, ci) => {
       const id = `${String(ti).padStart(4, '0')}-${String(ci).padStart(5, '0')}`;

@@ -14,6 +14,8 @@ export interface SplitOptions {
   chunkRows: number;
   /** 'table': never split (one chunk per table); 'chunk': cut by key ranges. */
   parallelType: 'table' | 'chunk';
+  /** Chunk workers of the task (parallel_size): a split table's chunk count is rounded up to a multiple of it. */
+  workers?: number;
   where?: string;
   signal: AbortSignal;
 }
@@ -25,7 +27,19 @@ const isIntegerKey = (m: TableMeta): boolean => {
 };
 
 /**
- * Cuts one table into chunks that together cover every row exactly once:
+ * Rows per chunk for a table of about `est` rows: `chunkRows`, or a little less so that the chunk count is a
+ * multiple of `workers` (5 chunks on 2 workers leave one worker copying the fifth alone; 6 smaller ones keep both
+ * busy to the end). Never below half of `chunkRows`: past that, per-chunk costs outweigh the idle tail.
+ */
+export function balancedChunkRows(est: number, chunkRows: number, workers = 1): number {
+  const n = Math.ceil(est / chunkRows);
+  if (n <= 1 || workers <= 1 || n % workers === 0) return chunkRows;
+  const m = Math.ceil(n / workers) * workers;
+  return m <= 2 * n ? Math.ceil(est / m) : chunkRows;
+}
+
+/**
+ * Cuts one table into chunks that together cover every row exactly once (about `balancedChunkRows` rows each):
  * - keyless: one `whole` chunk (copied in one target transaction, see TableWriter.replaceAll);
  * - small tables or parallel_type=table: one open range;
  * - a single integer key: an even min/max split (cheap: two index lookups);
@@ -37,6 +51,7 @@ export async function splitTable(meta: MetadataAccessor, table: TableMeta, o: Sp
   if (table.keyKind === 'none') return [{ kind: 'whole', lower: null, upper: null, estimatedRows: table.estimatedRows }];
   const chunks: RawChunk[] = [];
   const est = Math.max(0, table.estimatedRows);
+  o = { ...o, chunkRows: balancedChunkRows(est, o.chunkRows, o.workers) };
   if (o.parallelType === 'table' || est <= o.chunkRows) {
     chunks.push({ kind: 'range', lower: null, upper: null, estimatedRows: est });
   } else if (isIntegerKey(table)) {
