@@ -70,7 +70,9 @@ export function forEachTsvLine(chunks: readonly Buffer[], fn: (buf: Buffer, star
 /**
  * Raw format `mysql-text-tsv` (see `RawRows`): a keyed MySQL page as TabSeparated lines, the read columns in order,
  * each value the text MySQL's text protocol sends with the session in UTC (what ferry's MySQL source decodes rows
- * from), escaped as above; binary values as their bytes. Invariants: a line never spans chunks; only columns of
+ * from), escaped as above; binary values as their bytes; then one more field, `0` (the guard), so that a line cut
+ * short anywhere never parses as a whole line (the writer sends it as a column it stores 0 in: a ClickHouse server
+ * before 20.5 inserts what a cut request delivered). Invariants: a line never spans chunks; only columns of
  * the families in {@link MYSQL_TEXT_TSV_FAMILIES} are ever sent this way (FLOAT is widened text, BIT and GEOMETRY
  * are bytes: never); date and datetime values are real calendar dates (a page holding a zero date, or one with a
  * zero month or day, is sent decoded instead), and `RawRows.bounds` gives their smallest and largest text.

@@ -245,17 +245,20 @@ class TsvWriter {
     }
     const w = this.w;
     if (fast) {
-      // The payload minus its first length byte, the other length bytes turned into tabs, then a line feed.
-      const size = end - i;
+      // The payload minus its first length byte, the other length bytes turned into tabs, then the guard field
+      // and a line feed: 2 bytes shorter than the packet with its header, so it never reaches the next packet.
+      const size = end - i + 2;
       b.copyWithin(w, i + 1, end);
       for (let c = 1; c < n; c++) b[w + this.at[c] - i - 1] = 0x09;
+      b[w + size - 3] = 0x09;
+      b[w + size - 2] = 0x30;
       b[w + size - 1] = 0x0a;
       this.w = w + size;
       this.wrote(b, w, w + size);
-    } else if (i - w > growth + 1) this.w = this.fields(b, w, b);
+    } else if (i - w > growth + 3) this.w = this.fields(b, w, b);
     else {
       this.cut();
-      const need = end - i + growth + n + 1;
+      const need = end - i + growth + n + 3;
       if (!this.side || this.side.length - this.sidePos < need) {
         this.side = Buffer.allocUnsafe(Math.max(this.sideBytes, need));
         this.sideStart = this.sidePos = 0;
@@ -292,6 +295,8 @@ class TsvWriter {
         } else o[p++] = byte;
       }
     }
+    o[p++] = 0x09;
+    o[p++] = 0x30;
     o[p++] = 0x0a;
     this.wrote(o, start, p);
     return p;
