@@ -38,9 +38,10 @@ export interface TableWriter {
    */
   readonly rawFormats?: readonly string[];
   /**
-   * Rows this writer wants per `write` / `writeRaw` call when that is more than a source page (ClickHouse: one
-   * INSERT is one part): the chunk runner then merges consecutive pages up to this many rows (and its byte
-   * share) into one batch, and saves progress only after that batch is written. Undefined: one page per call.
+   * Rows this writer wants per write when that is more than a source page (ClickHouse: one INSERT is one part):
+   * the chunk runner then streams consecutive raw pages into one `openRawStream` write, or merges consecutive pages
+   * (up to its byte share) into one batch, up to this many rows, and saves progress only after that write is
+   * acknowledged. Undefined: one page per call.
    */
   readonly batchRows?: number;
   /**
@@ -51,11 +52,38 @@ export interface TableWriter {
    */
   writeRaw?(raw: RawRows, rows: () => Row[], signal: AbortSignal): Promise<void>;
   /**
+   * Opens one write that takes raw pages of `format` (one of `rawFormats`) while they are still being read
+   * (ClickHouse: one INSERT whose body is sent page by page). The chunk runner pushes up to `batchRows` rows of
+   * consecutive pages into it, then ends it and saves progress; reading and writing overlap and ferry does not
+   * hold the batch. Optional: without it the runner merges pages and calls `writeRaw`.
+   */
+  openRawStream?(format: string, signal: AbortSignal): RawWriteStream;
+  /**
    * Keyless tables: replace the table's whole content with `batches` in one target transaction (delete all,
    * then insert), so a retry or a concurrent duplicate run converges. Only when capabilities.replaceAll.
    */
   replaceAll?(batches: AsyncIterable<Row[]>, signal: AbortSignal): Promise<number>;
   close(): Promise<void>;
+}
+
+/**
+ * One streamed raw write (`TableWriter.openRawStream`).
+ * Invariant: when `end` resolves, every page pushed is durable in the target, as if written by one `writeRaw`;
+ * until then, and after `abort` or a rejection, nothing pushed may be assumed written (the target may hold some
+ * whole pages of it, which the writer's idempotency makes harmless on the rerun).
+ */
+export interface RawWriteStream {
+  /**
+   * Sends one page. Resolves once the transport took it (waits while it is busy: memory stays bounded), or
+   * `false` when this page cannot be sent raw (e.g. a date outside the target type's range): nothing of it was
+   * sent, and the caller ends the stream and writes the page with `writeRaw`, which names the bad row.
+   * Rejects when the write failed; the stream is then over.
+   */
+  push(raw: RawRows): Promise<boolean>;
+  /** Ends the write and resolves when the target acknowledged it (see the invariant). */
+  end(): Promise<void>;
+  /** Abandons the write: the target is asked to drop it (see the invariant). */
+  abort(): void;
 }
 
 /** A connection to a target database that opens table writers. */

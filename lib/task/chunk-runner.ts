@@ -7,6 +7,7 @@ import { batchRows } from '../core/source.ts';
 import type { TaskConfig } from '../config/types.ts';
 import { chunkKey } from '../checkpoint/keys.ts';
 import { mergePages } from './merge-pages.ts';
+import { PageStreams } from './page-streams.ts';
 import { prefetch } from '../pipeline/prefetch.ts';
 import { snapshotRows } from '../metrics/registry.ts';
 import { chunkProgressSchema, type ChunkProgress, type ChunkSpecJson, type PlannedTable, type TaskPlan } from '../plan/plan-schema.ts';
@@ -103,36 +104,51 @@ async function copyRange(
     maxBytes,
     sizeOf: (b) => b.bytes,
   });
-  // A writer that wants bigger writes than a page (ClickHouse: one INSERT, one part) gets consecutive pages merged.
-  const ahead = (writer.batchRows ?? 0) > deps.cfg.extractor.batchSize ? mergePages(prefetched, writer.batchRows!, 2 * maxBytes) : prefetched;
+  // A writer that streams raw pages gets them as they come, up to batchRows rows per stream; a writer that only
+  // wants bigger writes than a page (ClickHouse over chdb: one INSERT, one part) gets consecutive pages merged.
+  const streams = raw && writer.openRawStream ? new PageStreams((format, signal) => writer.openRawStream!(format, signal), writer.batchRows ?? deps.cfg.extractor.batchSize, hard) : undefined;
+  const ahead = !streams && (writer.batchRows ?? 0) > deps.cfg.extractor.batchSize ? mergePages(prefetched, writer.batchRows!, 2 * maxBytes) : prefetched;
   if (lastKey) log.info('chunk resumes', { rowsBefore: total });
+  /** `n` more rows are durable in the target, up to `key`. */
+  const acked = (key: KeyTuple | null, n: number) => {
+    rows += n;
+    total += n;
+    snapshotRows.inc({ task: deps.cfg.taskId }, n);
+    lastKey = key;
+    unsaved = true;
+    o.onRows?.(table, n);
+  };
+  const save = async () => {
+    await progress.save({ status: 'running', lastKey: encodeKey(lastKey), rows: total });
+    unsaved = false;
+    lastSave = Date.now();
+  };
   try {
     for await (const batch of ahead) {
       const n = batchRows(batch);
       if (n > 0) {
-        if (batch.raw && raw?.includes(batch.raw.format)) await writer.writeRaw!(batch.raw, () => renameRows(batch.rows, table), hard);
-        else await writer.write(renameRows(batch.rows, table), hard);
-        rows += n;
-        total += n;
-        snapshotRows.inc({ task: deps.cfg.taskId }, n);
-        lastKey = batch.lastKey;
-        unsaved = true;
-        o.onRows?.(table, n);
+        const isRaw = batch.raw && raw?.includes(batch.raw.format);
+        if (!(isRaw && streams && (await streams.push(batch, acked)))) {
+          if (streams) await streams.end(acked);
+          if (isRaw) await writer.writeRaw!(batch.raw!, () => renameRows(batch.rows, table), hard);
+          else await writer.write(renameRows(batch.rows, table), hard);
+          acked(batch.lastKey, n);
+        }
       }
-      if (Date.now() - lastSave >= intervalMs) {
-        await progress.save({ status: 'running', lastKey: encodeKey(lastKey), rows: total });
-        unsaved = false;
-        lastSave = Date.now();
-      }
+      if (unsaved && Date.now() - lastSave >= intervalMs) await save();
       if (o.signal.aborted) break;
     }
+    if (streams) await streams.end(acked);
   } catch (e) {
-    if (unsaved) await progress.save({ status: 'running', lastKey: encodeKey(lastKey), rows: total }).catch(() => undefined);
+    // A soft stop that cut the source read leaves the open stream whole: end it, so its pages count.
+    if (streams && isAbort(e) && !hard.aborted) await streams.end(acked).catch(() => streams.abort());
+    else streams?.abort();
+    if (unsaved) await save().catch(() => undefined);
     if (isAbort(e) && !hard.aborted) return partial(log, chunk.id, rows, total);
     throw annotate(e, table, lastKey);
   }
   if (o.signal.aborted) {
-    if (unsaved) await progress.save({ status: 'running', lastKey: encodeKey(lastKey), rows: total });
+    if (unsaved) await save();
     return partial(log, chunk.id, rows, total);
   }
   await progress.save({ status: 'done', lastKey: encodeKey(lastKey), rows: total });

@@ -2,7 +2,10 @@
  * A thin wrapper over @clickhouse/client (HTTP): queries returning rows, commands, raw-payload inserts, and
  * the server's features detected once. Every call takes an AbortSignal and turns failures into FerryError.
  */
-import { Readable } from 'node:stream';
+import { once } from 'node:events';
+import { PassThrough, Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { FerryError } from '../../core/errors.ts';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from '../../core/logger.ts';
 import { connectRetryOptions, retry, throwIfAborted } from '../../core/signal.ts';
@@ -27,8 +30,26 @@ export interface ClickhouseApi {
   command(sql: string, signal: AbortSignal | undefined, context: string, settings?: Settings): Promise<void>;
   /** `body`: the complete payload, whole or as chunks sent one after the other. */
   insert(tableSql: string, columnsSql: string, format: string, body: Payload, signal: AbortSignal | undefined, context: string): Promise<void>;
+  /** The same INSERT with its body sent while it is being produced (see {@link InsertStream}); HTTP only. */
+  insertStream?(tableSql: string, columnsSql: string, format: string, signal: AbortSignal, context: string): InsertStream;
   close(): Promise<void>;
 }
+
+/**
+ * An INSERT whose body is written piece by piece. The server parses as the bytes arrive and writes its part when
+ * the body ends; `end` resolves once it answered. Invariant: only `end` ends the body cleanly -- `abort`, a failed
+ * write or the signal cut the request, which the server treats as a failed INSERT (a body of at most
+ * max_insert_block_size rows writes nothing).
+ */
+export interface InsertStream {
+  /** Writes `chunks` in order; resolves when the request's buffer has room again (at most `STREAM_BUFFER` bytes queued). */
+  write(chunks: readonly Buffer[]): Promise<void>;
+  end(): Promise<void>;
+  abort(): void;
+}
+
+/** Bytes an {@link InsertStream} queues before `write` waits for the socket. */
+export const STREAM_BUFFER = 4 << 20;
 
 export class ClickhouseClient implements ClickhouseApi {
   private readonly ch: ClickHouseClient;
@@ -109,6 +130,39 @@ export class ClickhouseClient implements ClickhouseApi {
     } catch (e) {
       throw toFerryError(e, context);
     }
+  }
+
+  insertStream(tableSql: string, columnsSql: string, format: string, signal: AbortSignal, context: string): InsertStream {
+    const cut = new AbortController();
+    const body = new PassThrough({ highWaterMark: STREAM_BUFFER });
+    const query = `INSERT INTO ${tableSql} (${columnsSql}) FORMAT ${format}`;
+    const done = (async () => {
+      throwIfAborted(signal);
+      const r = await this.ch.exec({ query, values: body, abort_signal: AbortSignal.any([signal, cut.signal]) });
+      r.stream.resume();
+      await finished(r.stream);
+    })().catch((e: unknown) => {
+      body.destroy();
+      throw toFerryError(e, context);
+    });
+    // Seen by write / end; a stream abandoned without either must not leave an unhandled rejection.
+    done.catch(() => undefined);
+    return {
+      async write(chunks) {
+        for (const c of chunks) {
+          if (body.destroyed) await done;
+          if (!body.write(c)) await Promise.race([once(body, 'drain'), done]);
+        }
+      },
+      async end() {
+        body.end();
+        await done;
+      },
+      abort() {
+        cut.abort(new FerryError('RT001', `${context}: insert abandoned`));
+        body.destroy();
+      },
+    };
   }
 
   async close(): Promise<void> {

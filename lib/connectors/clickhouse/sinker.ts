@@ -25,7 +25,7 @@ export class ClickhouseSinker implements Sinker {
     private readonly logger: Logger,
     /** `sinker.clickhouse_format`. */
     readonly format: FormatChoice = 'auto',
-    /** `sinker.batch_size`: rows per snapshot INSERT when more than a source page (pages are merged). */
+    /** `sinker.batch_size`: rows per snapshot INSERT when more than a source page (pages streamed or merged into it). */
     private readonly batchRows?: number,
   ) {}
 

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { FerryError } from '../../core/errors.ts';
-import type { TableWriter } from '../../core/sinker.ts';
+import type { RawWriteStream, TableWriter } from '../../core/sinker.ts';
 import type { RawRows } from '../../core/source.ts';
 import { MYSQL_TEXT_TSV } from '../../core/tsv.ts';
 import type { Row } from '../../core/values.ts';
-import type { ClickhouseApi } from './client.ts';
-import { quoteIdent, quoteTable } from './sql.ts';
+import type { ClickhouseApi, InsertStream } from './client.ts';
+import { DELETED_COL, quoteIdent, quoteTable } from './sql.ts';
 import { rowsPayload, sendPayload } from './payload.ts';
 import type { TargetShape } from './target.ts';
 import { withinBounds } from './tsv-fit.ts';
@@ -43,17 +43,43 @@ export async function insertRows(client: ClickhouseApi, shape: TargetShape, rows
  */
 export class ClickhouseTableWriter implements TableWriter {
   readonly rawFormats: readonly string[];
-  /** The INSERT column list of a raw page: the written columns only (the extra columns take their defaults). */
+  /**
+   * One `INSERT ... FORMAT TabSeparated` whose body is the pushed pages' lines, sent as they come (one part per
+   * stream, like one `writeRaw` of the merged pages). A page with a date outside a target type's range is not
+   * sent (`push` gives false) and goes to `writeRaw`. Only over HTTP (`insertStream`; chdb takes whole pages).
+   */
+  readonly openRawStream?: (format: string, signal: AbortSignal) => RawWriteStream;
+  /**
+   * The INSERT column list of a raw page: the written columns, then the deleted flag, which takes each line's guard
+   * field (`0`; core/tsv.ts); the version column takes its default, 0.
+   */
   private readonly tsvColumns: string;
 
   constructor(
     private readonly client: ClickhouseApi,
     private readonly shape: TargetShape,
-    /** `sinker.batch_size`: the chunk runner merges source pages up to this many rows per write. */
+    /** `sinker.batch_size`: rows per INSERT; the chunk runner streams (or merges) source pages up to it. */
     readonly batchRows?: number,
   ) {
     this.rawFormats = shape.tsv ? [MYSQL_TEXT_TSV] : [];
-    this.tsvColumns = shape.columns.map((c) => quoteIdent(c.name)).join(', ');
+    this.tsvColumns = [...shape.columns.map((c) => c.name), DELETED_COL].map(quoteIdent).join(', ');
+    const plan = shape.tsv;
+    if (plan && client.insertStream) this.openRawStream = (format, signal) => {
+      if (format !== MYSQL_TEXT_TSV) throw new FerryError('RT002', `target ${shape.id}: cannot stream raw format ${format}`);
+      // The INSERT starts with the first page sent: a stream whose first page goes another way sends nothing.
+      let s: InsertStream | undefined;
+      const columns = this.tsvColumns;
+      return {
+        async push(raw) {
+          if (raw.format !== MYSQL_TEXT_TSV || !withinBounds(plan, raw.bounds)) return false;
+          s ??= client.insertStream!(shape.sql, columns, 'TabSeparated', signal, `target ${shape.id}`);
+          await s.write(raw.chunks);
+          return true;
+        },
+        end: async () => s?.end(),
+        abort: () => s?.abort(),
+      };
+    };
   }
 
   async write(rows: Row[], signal: AbortSignal): Promise<void> {
