@@ -1,9 +1,10 @@
 /**
- * `npm run bench -- clickhouse [--rows N] [--parallel P] [--batch B] [--sink-batch S] [--cpu-prof]`: MySQL -> ClickHouse snapshot of
+ * `npm run bench -- clickhouse [--rows N] [--parallel P] [--batch B] [--sink-batch S] [--repeat R] [--cpu-prof]`: MySQL -> ClickHouse snapshot of
  * the sysbench-shaped table (the snapshot bench's dataset), ferry (`ferry run`, child process, peak RSS measured)
  * against ClickHouse's own `INSERT INTO ... SELECT FROM mysql(...)` table function, into the same
  * ReplacingMergeTree table (created by ferry's struct task: MySQL StructReader -> ClickHouse StructWriter), each
- * run on an emptied table and verified by count. CPU seconds of ferry, mariadbd and clickhouse-server are read
+ * run on an emptied table and an idle server (no merge running), verified by count, in R rounds (default 3) whose
+ * medians are reported. CPU seconds of ferry, mariadbd and clickhouse-server are read
  * around each run (/proc), so the report says where the box's CPU went. Goal: ferry >= 0.7x the table function.
  */
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,10 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../lib/core/logger.ts';
 import { openClickhouseClient } from '../../lib/connectors/clickhouse/index.ts';
+import type { ClickhouseClient } from '../../lib/connectors/clickhouse/client.ts';
 import { taskConfigFromSections } from '../../lib/config/task.ts';
 import { runStruct } from '../../lib/struct/struct-task.ts';
 import { ensureServers, repoRoot, servers } from './support/servers.ts';
-import { measure } from './support/measure.ts';
+import { measure, type Measured } from './support/measure.ts';
 import { ferryEntry } from './support/ferry-cli.ts';
 import { serviceCpuSeconds } from './support/server-cpu.ts';
 import { formatProfile, summarizeCpuProfile } from './support/cpu-profile.ts';
@@ -37,6 +39,28 @@ async function serversCpu<T>(fn: () => Promise<T>): Promise<{ result: T; mysql: 
   return { result, mysql: (serviceCpuSeconds('mysql') ?? 0) - m0, clickhouse: (serviceCpuSeconds('clickhouse') ?? 0) - c0 };
 }
 
+interface Round {
+  ferry: Measured;
+  ferryCpu: { mysql: number; clickhouse: number };
+  peerSec: number;
+  peerCpu: { mysql: number; clickhouse: number };
+}
+
+/**
+ * Waits until ClickHouse merges nothing and its CPU is nearly still (under 2% over 300 ms), at most 60 s: the
+ * background merges of one side's parts must not be measured as the other side's cost.
+ */
+async function waitIdle(ch: ClickhouseClient, log: (s: string) => void): Promise<void> {
+  const until = Date.now() + 60_000;
+  while (Date.now() < until) {
+    const merges = Number((await ch.rows<{ n: string }>('SELECT count() AS n FROM system.merges', undefined, 'bench'))[0].n);
+    const c0 = serviceCpuSeconds('clickhouse') ?? 0;
+    await new Promise((r) => setTimeout(r, 300));
+    if (merges === 0 && (serviceCpuSeconds('clickhouse') ?? 0) - c0 < 0.006) return;
+  }
+  log('ClickHouse still busy after 60 s; measuring anyway');
+}
+
 export async function run(argv: string[]): Promise<number> {
   const rows = arg(argv, 'rows', 1_000_000);
   const parallel = arg(argv, 'parallel', 2);
@@ -44,6 +68,8 @@ export async function run(argv: string[]): Promise<number> {
   // sinker.batch_size: rows per INSERT (source pages merged up to it), sized for ClickHouse: large batches, few parts.
   const sinkBatch = arg(argv, 'sink-batch', 200_000);
   const cpuProf = argv.includes('--cpu-prof');
+  // Rounds of (ferry, peer); the report gives the medians, the box being shared.
+  const repeat = arg(argv, 'repeat', cpuProf ? 1 : 3);
   const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
   ensureServers();
   const s = servers();
@@ -73,44 +99,61 @@ export async function run(argv: string[]): Promise<number> {
     `[checkpoint]\nstore=file\ndir=${join(work, 'checkpoint')}`,
     `[global]\ntask_id=bench_clickhouse`,
   ].join('\n\n') + '\n');
-  log(`ferry run (parallel ${parallel}, pages of ${batch}, inserts of up to ${sinkBatch} rows) into ClickHouse ${version}...`);
+  log(`ferry run (parallel ${parallel}, pages of ${batch}, inserts of up to ${sinkBatch} rows) into ClickHouse ${version}, ${repeat} round(s)...`);
   const profDir = join(work, 'cpu-prof');
   const node = [process.execPath, ...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [])];
-  const fr = await serversCpu(() => measure([...node, ferryEntry(), 'run', ini, '--init', '--no-progress', '--json'], {
-    cwd: repoRoot, stderrFile: join(work, 'ferry.log'), memory: true, timeoutMs: 3_600_000,
-  }));
-  const f = fr.result;
-  const ferryRows = await count();
-  if (f.code !== 0 || ferryRows !== d.rows) {
-    log(`FAILED: ferry exit ${f.code}, ${ferryRows} of ${d.rows} rows (log: ${join(work, 'ferry.log')})`);
-    return 1;
+  const rounds: Round[] = [];
+  for (let r = 0; r < repeat; r++) {
+    // Each side starts on an empty table and an idle server: the merges of the previous side's parts would
+    // otherwise run during the next measurement.
+    await ch.command(`TRUNCATE TABLE ${TARGET_DB}.${TABLE}`, undefined, 'bench');
+    await waitIdle(ch, log);
+    const fr = await serversCpu(() => measure([...node, ferryEntry(), 'run', ini, '--init', '--no-progress', '--json'], {
+      cwd: repoRoot, stderrFile: join(work, 'ferry.log'), memory: true, timeoutMs: 3_600_000,
+    }));
+    const f = fr.result;
+    const ferryRows = await count();
+    if (f.code !== 0 || ferryRows !== d.rows) {
+      log(`FAILED: ferry exit ${f.code}, ${ferryRows} of ${d.rows} rows (log: ${join(work, 'ferry.log')})`);
+      return 1;
+    }
+    await ch.command(`TRUNCATE TABLE ${TARGET_DB}.${TABLE}`, undefined, 'bench');
+    await waitIdle(ch, log);
+    const t0 = process.hrtime.bigint();
+    const pr = await serversCpu(() => ch.command(
+      `INSERT INTO ${TARGET_DB}.${TABLE} (id, k, c, pad, _ape_dts_is_deleted, _ape_dts_timestamp) ` +
+        `SELECT id, k, c, pad, 0, 0 FROM mysql('${s.mysql.host}:${s.mysql.port}', '${SOURCE_DB}', '${TABLE}', '${s.mysql.user}', '')`,
+      undefined, 'bench peer'));
+    const peerSec = Number(process.hrtime.bigint() - t0) / 1e9;
+    const peerRows = await count();
+    if (peerRows !== d.rows) {
+      log(`FAILED: the peer copied ${peerRows} of ${d.rows} rows`);
+      return 1;
+    }
+    rounds.push({ ferry: f, ferryCpu: fr, peerSec, peerCpu: pr });
+    log(`round ${r + 1}: ferry ${f.seconds.toFixed(2)} s, peer ${peerSec.toFixed(2)} s, ratio ${(peerSec / f.seconds).toFixed(2)}x`);
   }
-
-  await ch.command(`TRUNCATE TABLE ${TARGET_DB}.${TABLE}`, undefined, 'bench');
-  log(`peer: INSERT INTO ... SELECT FROM mysql('${s.mysql.host}:${s.mysql.port}', ...)...`);
-  const t0 = process.hrtime.bigint();
-  const pr = await serversCpu(() => ch.command(
-    `INSERT INTO ${TARGET_DB}.${TABLE} (id, k, c, pad, _ape_dts_is_deleted, _ape_dts_timestamp) ` +
-      `SELECT id, k, c, pad, 0, 0 FROM mysql('${s.mysql.host}:${s.mysql.port}', '${SOURCE_DB}', '${TABLE}', '${s.mysql.user}', '')`,
-    undefined, 'bench peer'));
-  const peerSec = Number(process.hrtime.bigint() - t0) / 1e9;
-  const peerRows = await count();
   await ch.close();
-  if (peerRows !== d.rows) log(`peer copied ${peerRows} of ${d.rows} rows`);
 
-  const ferryRate = d.rows / f.seconds;
-  const peerRate = d.rows / peerSec;
-  const ratio = ferryRate / peerRate;
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+  const ferrySec = median(rounds.map((r) => r.ferry.seconds));
+  const peerSec = median(rounds.map((r) => r.peerSec));
+  const ratio = peerSec / ferrySec;
+  const f = rounds.find((r) => r.ferry.seconds === ferrySec)!;
+  const p = rounds.find((r) => r.peerSec === peerSec)!;
   const perM = (cpu: number) => ((cpu * 1e6) / d.rows).toFixed(1);
-  process.stdout.write(`\nclickhouse bench: ${d.rows.toLocaleString("en-US")} sysbench rows MySQL -> ClickHouse ${version} (parallel ${parallel}, pages of ${batch}, inserts of up to ${sinkBatch})\n`);
-  process.stdout.write(`  ferry                        ${f.seconds.toFixed(1).padStart(7)} s  ${Math.round(ferryRate).toLocaleString('en-US').padStart(9)} rows/s  peak RSS ${f.peakRssMb?.toFixed(0) ?? '?'} MB\n`);
-  process.stdout.write(`  INSERT SELECT FROM mysql()   ${peerSec.toFixed(1).padStart(7)} s  ${Math.round(peerRate).toLocaleString('en-US').padStart(9)} rows/s\n`);
-  process.stdout.write(`  ratio ferry / peer           ${ratio.toFixed(2)}x (goal >= 0.7x)\n`);
-  process.stdout.write(`  CPU s per 1M rows: ferry run = ferry ${f.cpuSeconds === undefined ? '?' : perM(f.cpuSeconds)} + mariadbd ${perM(fr.mysql)} + clickhouse ${perM(fr.clickhouse)}; ` +
-    `peer = mariadbd ${perM(pr.mysql)} + clickhouse ${perM(pr.clickhouse)}\n`);
+  const rate = (sec: number) => Math.round(d.rows / sec).toLocaleString('en-US').padStart(9);
+  const peak = Math.max(...rounds.map((r) => r.ferry.peakRssMb ?? 0));
+  process.stdout.write(`\nclickhouse bench: ${d.rows.toLocaleString('en-US')} sysbench rows MySQL -> ClickHouse ${version} (parallel ${parallel}, pages of ${batch}, inserts of up to ${sinkBatch}), median of ${repeat} round(s)\n`);
+  process.stdout.write(`  ferry                        ${ferrySec.toFixed(2).padStart(7)} s  ${rate(ferrySec)} rows/s  peak RSS ${peak ? peak.toFixed(0) : '?'} MB\n`);
+  process.stdout.write(`  INSERT SELECT FROM mysql()   ${peerSec.toFixed(2).padStart(7)} s  ${rate(peerSec)} rows/s\n`);
+  process.stdout.write(`  ratio ferry / peer           ${ratio.toFixed(2)}x (goal >= 0.7x); rounds: ${rounds.map((r) => `${r.ferry.seconds.toFixed(2)}/${r.peerSec.toFixed(2)} s`).join(', ')}\n`);
+  process.stdout.write(`  CPU s per 1M rows (median rounds): ferry run = ferry ${f.ferry.cpuSeconds === undefined ? '?' : perM(f.ferry.cpuSeconds)} + mariadbd ${perM(f.ferryCpu.mysql)} + clickhouse ${perM(f.ferryCpu.clickhouse)}; ` +
+    `peer = mariadbd ${perM(p.peerCpu.mysql)} + clickhouse ${perM(p.peerCpu.clickhouse)}\n`);
   // RSS through the run (quarters of the samples): flat when memory does not grow with the rows copied.
-  if (f.rss.length >= 4) {
-    const q = [1, 2, 3, 4].map((i) => f.rss[Math.min(f.rss.length - 1, Math.floor((f.rss.length * i) / 4) - 1)]);
+  const rss = f.ferry.rss;
+  if (rss.length >= 4) {
+    const q = [1, 2, 3, 4].map((i) => rss[Math.min(rss.length - 1, Math.floor((rss.length * i) / 4) - 1)]);
     process.stdout.write(`  ferry RSS over the run:      ${q.map(([t, mb]) => `${mb} MB at ${t}s`).join(', ')}\n`);
   }
   if (cpuProf) {
