@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { FerryError } from '../../core/errors.ts';
+import { forEachTsvLine, tsvFields } from '../../core/tsv.ts';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from '../../core/logger.ts';
 import { connectRetryOptions, retry, throwIfAborted } from '../../core/signal.ts';
@@ -119,31 +120,19 @@ export class ClickhouseClient implements ClickhouseApi {
    */
   async insert(tableSql: string, columnsSql: string, format: string, body: Payload, signal: AbortSignal | undefined, context: string): Promise<void> {
     throwIfAborted(signal);
-    try {
-      const values = Readable.from(Buffer.isBuffer(body) ? [body] : body, { objectMode: false, highWaterMark: 1 });
-      const r = await this.ch.exec({ query: `INSERT INTO ${tableSql} (${columnsSql}) FORMAT ${format}`, values, abort_signal: signal });
-      r.stream.resume();
-      await new Promise<void>((resolve, reject) => {
-        r.stream.once('end', resolve);
-        r.stream.once('error', reject);
-      });
-    } catch (e) {
-      throw toFerryError(e, context);
-    }
+    const values = Readable.from(Buffer.isBuffer(body) ? [body] : body, { objectMode: false, highWaterMark: 1 });
+    await this.exec(tableSql, columnsSql, format, values, signal, context);
   }
 
   insertStream(tableSql: string, columnsSql: string, format: string, signal: AbortSignal, context: string): InsertStream {
     const cut = new AbortController();
     const body = new PassThrough({ highWaterMark: STREAM_BUFFER });
-    const query = `INSERT INTO ${tableSql} (${columnsSql}) FORMAT ${format}`;
     const done = (async () => {
       throwIfAborted(signal);
-      const r = await this.ch.exec({ query, values: body, abort_signal: AbortSignal.any([signal, cut.signal]) });
-      r.stream.resume();
-      await finished(r.stream);
+      await this.exec(tableSql, columnsSql, format, body, AbortSignal.any([signal, cut.signal]), context);
     })().catch((e: unknown) => {
       body.destroy();
-      throw toFerryError(e, context);
+      throw e;
     });
     // Seen by write / end; a stream abandoned without either must not leave an unhandled rejection.
     done.catch(() => undefined);
@@ -165,23 +154,30 @@ export class ClickhouseClient implements ClickhouseApi {
     };
   }
 
+  /** One INSERT with `values` as its body; resolves when the server answered (the response read to its end). */
+  private async exec(tableSql: string, columnsSql: string, format: string, values: Readable, signal: AbortSignal | undefined, context: string): Promise<void> {
+    try {
+      const r = await this.ch.exec({ query: `INSERT INTO ${tableSql} (${columnsSql}) FORMAT ${format}`, values, abort_signal: signal });
+      r.stream.resume();
+      await finished(r.stream);
+    } catch (e) {
+      throw toFerryError(e, context);
+    }
+  }
+
   async close(): Promise<void> {
     await this.ch.close();
   }
 }
 
-const TSV_ESCAPES: Record<string, string> = { b: '\b', f: '\f', r: '\r', n: '\n', t: '\t', '0': '\0', "'": "'", '\\': '\\' };
-
-/** TabSeparatedWithNames text -> rows (`\\N` is NULL; backslash escapes undone). */
+/** TabSeparatedWithNames text -> rows (`\\N` is NULL; escapes undone as core/tsv.ts reads them). */
 export function parseTsv(text: string): Array<Record<string, string | null>> {
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  const unescape = (f: string): string | null => (f === '\\N' ? null : f.replace(/\\(.)/g, (_m, c: string) => TSV_ESCAPES[c] ?? c));
-  const names = (lines.shift() ?? '').split('\t').map((n) => unescape(n) ?? '');
-  return lines.map((l) => {
-    const fields = l.split('\t');
+  const lines: Array<Array<string | null>> = [];
+  forEachTsvLine([Buffer.from(text)], (buf, start, end) => lines.push(tsvFields(buf, start, end).map((f) => f?.toString('utf8') ?? null)));
+  const names = (lines.shift() ?? []).map((n) => n ?? '');
+  return lines.map((fields) => {
     const row: Record<string, string | null> = {};
-    names.forEach((n, i) => (row[n] = unescape(fields[i] ?? '')));
+    names.forEach((n, i) => (row[n] = i < fields.length ? fields[i] : ''));
     return row;
   });
 }
