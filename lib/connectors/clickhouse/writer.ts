@@ -88,7 +88,8 @@ export class ClickhouseTableWriter implements TableWriter {
 
   /**
    * A MySQL page as it came: one `INSERT ... FORMAT TabSeparated` of its lines (one part, sent only whole, like
-   * `write`), naming the written columns only so the extra columns get the snapshot row's values (tsv-fit.ts).
+   * `write`), naming the written columns and the deleted flag (`tsvColumns`), so both extra columns get the
+   * snapshot row's values (tsv-fit.ts).
    * A page with a date outside a target type's range takes `write`, which names the row (IN001).
    */
   async writeRaw(raw: RawRows, rows: () => Row[], signal: AbortSignal): Promise<void> {

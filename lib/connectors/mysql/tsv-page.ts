@@ -5,13 +5,14 @@
  * How: mysql2's Query asks its row parser for each row packet; this page's query gets a parser of its own that
  * writes the packet's fields into the page's Buffers and returns nothing. A row whose fields all have one-byte
  * lengths, no NULL and no byte to escape -- most rows -- is copied in one piece: the packet minus its first length
- * byte, with the other length bytes overwritten by tabs. Bytes to escape are found per socket chunk with the
- * native byte search (an index of their positions), not byte by byte. Any other row is copied byte by byte.
+ * byte, with the other length bytes overwritten by tabs, then the format's guard field (core/tsv.ts). Bytes to
+ * escape are found per socket chunk with the native byte search (an index of their positions), not byte by byte.
+ * Any other row is copied byte by byte.
  *
  * Invariants: `chunks` hold exactly `count` lines and a line never spans chunks; date and datetime values are
  * checked to be real calendar dates (`calendar` false otherwise: the caller sends the page decoded) and their
  * smallest and largest texts are kept in `bounds`. The driver's parser hook is internal API, pinned by the
- * mysql2 version in package-lock.json and covered by test/mysql-tsv-page.test.ts.
+ * mysql2 version in package-lock.json and covered by test/integration/mysql-clickhouse-tsv.test.ts.
  */
 import type { Connection as CoreConnection } from 'mysql2';
 import { FerryError } from '../../core/errors.ts';
