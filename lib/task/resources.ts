@@ -58,16 +58,6 @@ export class TaskResources {
     return this.role('struct writer', 'sinker', (c, e) => c.createStructWriter?.(e, this.ctx('sinker')));
   }
 
-  /**
-   * Starts creating the snapshot roles (the source and the sinker: their connector modules, clients and
-   * connections) without waiting, so that loading and connecting overlap planning. Nothing is reported here: a
-   * role that fails is dropped from the cache and created again, failing with its own error, where it is used.
-   */
-  warmSnapshot(): void {
-    this.source().catch(() => undefined);
-    this.sinker().catch(() => undefined);
-  }
-
   /** True when the source's statements run unchanged on the target (same connector SQL dialect). */
   async sameSqlDialect(): Promise<boolean> {
     const dialect = async (section: 'extractor' | 'sinker') => {

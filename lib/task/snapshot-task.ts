@@ -2,7 +2,6 @@ import type { CheckpointStore, Logger } from '../core/index.ts';
 import { asFerryError, isFerryError } from '../core/errors.ts';
 import { retry } from '../core/signal.ts';
 import type { TaskConfig } from '../config/types.ts';
-import { workerCount } from '../config/task.ts';
 import { chunkPrefix, taskPrefix } from '../checkpoint/keys.ts';
 import { ensurePlan } from '../plan/planner.ts';
 import { chunkProgressSchema, type TaskPlan } from '../plan/plan-schema.ts';
@@ -35,6 +34,9 @@ export interface SnapshotRunOptions {
   resources?: TaskResources;
 }
 
+/** Chunks a process runs at once: the larger of ape-dts's extractor.parallel_size and parallelizer.parallel_size. */
+export const workerCount = (cfg: TaskConfig): number => Math.max(1, cfg.extractor.parallelSize, cfg.parallelizer.parallelSize);
+
 /**
  * `ferry run` for snapshot tasks on one machine: plan (or reuse the stored plan), then every chunk that is
  * not done on an in-process worker pool sharing the checkpoint store.
@@ -47,7 +49,6 @@ export async function runSnapshot(cfg: TaskConfig, o: SnapshotRunOptions): Promi
   const resources = o.resources ?? new TaskResources(cfg, logger);
   const progress = o.progress ?? noProgress;
   try {
-    resources.warmSnapshot();
     if (o.init) await forgetTask(o.store, cfg.taskId, signal);
     const plan = await ensurePlan(cfg, { store: o.store, resources, logger, signal });
     const done = await doneChunks(o.store, plan, signal);
