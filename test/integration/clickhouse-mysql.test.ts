@@ -8,21 +8,17 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../lib/core/logger.ts';
 import type { MetadataAccessor, SnapshotSource, TableRef } from '../../lib/core/index.ts';
-import { createMysqlMetadata, createMysqlSnapshotSource } from '../../lib/connectors/mysql/index.ts';
 import { loadTaskConfig } from '../../lib/config/load.ts';
 import { createCheckpointStore } from '../../lib/checkpoint/create-store.ts';
-import { freshMysqlDb, mysqlEndpoint, type TestDb } from '../support/mysql.ts';
+import type { TestDb } from '../support/mysql.ts';
 import { testUrls, uniqueName } from '../support/services.ts';
 import { runFerry } from '../support/cli.ts';
-import { assertSameRows, cdcUntil, chTask, clickhouseClient, insertFormat, readLive, targetTypes } from '../support/clickhouse.ts';
+import { assertSameRows, closeMysqlSource, openMysqlSource, cdcUntil, chTask, clickhouseClient, insertFormat, readLive, targetTypes } from '../support/clickhouse.ts';
 import { uniqueServerId } from './mysql-cdc-support.ts';
 
-const ctx = { logger: silentLogger, signal: new AbortController().signal };
 const never = new AbortController().signal;
 
 const SOURCE_SQL = `
@@ -74,20 +70,9 @@ describe('MySQL -> ClickHouse (18.16 over HTTP): struct, snapshot, CDC through `
   };
 
   before(async () => {
-    src = await freshMysqlDb('ch_my_src');
-    await src.exec(SOURCE_SQL);
-    meta = await createMysqlMetadata(mysqlEndpoint(), ctx);
-    source = await createMysqlSnapshotSource(mysqlEndpoint(), ctx);
-    work = await mkdtemp(join(tmpdir(), 'ferry-ch-'));
+    ({ src, meta, source, work } = await openMysqlSource('ch_my_src', SOURCE_SQL));
   });
-  after(async () => {
-    await ch.command(`DROP DATABASE IF EXISTS \`${dst}\``, undefined, 'cleanup').catch(() => undefined);
-    await ch.close();
-    await meta.close();
-    await source.close();
-    await src.drop();
-    await rm(work, { recursive: true, force: true });
-  });
+  after(() => closeMysqlSource({ src, meta, source, work }, ch, dst));
 
   it('`ferry struct --dry-run` prints the CREATE TABLEs and the flags, creating nothing', async () => {
     const r = await runFerry(['struct', '--dry-run', await task('struct', 'dry')]);

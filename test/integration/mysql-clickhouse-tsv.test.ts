@@ -16,18 +16,14 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { silentLogger } from '../../lib/core/logger.ts';
 import type { MetadataAccessor, RowBatch, SnapshotSource, TableMeta } from '../../lib/core/index.ts';
 import { MYSQL_TEXT_TSV, forEachTsvLine } from '../../lib/core/tsv.ts';
-import { createMysqlMetadata, createMysqlSnapshotSource } from '../../lib/connectors/mysql/index.ts';
 import { createClickhouseSinker } from '../../lib/connectors/clickhouse/index.ts';
-import { freshMysqlDb, mysqlEndpoint, type TestDb } from '../support/mysql.ts';
+import type { TestDb } from '../support/mysql.ts';
 import { testUrls, uniqueName } from '../support/services.ts';
 import { runFerry } from '../support/cli.ts';
-import { assertSameRows, chTask, clickhouseClient, clickhouseEndpoint } from '../support/clickhouse.ts';
+import { assertSameRows, closeMysqlSource, openMysqlSource, chTask, clickhouseClient, clickhouseEndpoint } from '../support/clickhouse.ts';
 import { isFerryError } from '../../lib/core/errors.ts';
 
 const ctx = { logger: silentLogger, signal: new AbortController().signal };
@@ -77,20 +73,9 @@ describe('MySQL pages as TabSeparated (mysql-text-tsv)', () => {
   const countRows = async (tb: string) => Number((await ch.rows<{ n: string }>(`SELECT count() AS n FROM \`${dst}\`.${tb}`, undefined, 'count'))[0].n);
 
   before(async () => {
-    src = await freshMysqlDb('my_tsv');
-    await src.exec(SOURCE_SQL);
-    meta = await createMysqlMetadata(mysqlEndpoint(), ctx);
-    source = await createMysqlSnapshotSource(mysqlEndpoint(), ctx);
-    work = await mkdtemp(join(tmpdir(), 'ferry-tsv-'));
+    ({ src, meta, source, work } = await openMysqlSource('my_tsv', SOURCE_SQL));
   });
-  after(async () => {
-    await ch.command(`DROP DATABASE IF EXISTS \`${dst}\``, undefined, 'cleanup').catch(() => undefined);
-    await ch.close();
-    await meta.close();
-    await source.close();
-    await src.drop();
-    await rm(work, { recursive: true, force: true });
-  });
+  after(() => closeMysqlSource({ src, meta, source, work }, ch, dst));
 
   it('raw pages hold exactly the decoded pages\' rows, resume keys and date bounds', async () => {
     const m = await meta.getTableMeta({ db: src.name, tb: 't' }, never);

@@ -18,6 +18,10 @@ import { toFerryError } from '../../lib/connectors/clickhouse/errors.ts';
 import { featuresOf, type ServerFeatures } from '../../lib/connectors/clickhouse/features.ts';
 import { DELETED_COL, parseType, quoteIdent, quoteTable, sqlString } from '../../lib/connectors/clickhouse/sql.ts';
 import { describeTarget } from '../../lib/connectors/clickhouse/target.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { MetadataAccessor } from '../../lib/core/index.ts';
+import { createMysqlMetadata, createMysqlSnapshotSource } from '../../lib/connectors/mysql/index.ts';
+import { freshMysqlDb, mysqlEndpoint, type TestDb } from './mysql.ts';
 import { testUrls } from './services.ts';
 import { writeIni } from './cli.ts';
 import type { TaskConfig } from '../../lib/config/types.ts';
@@ -51,6 +55,37 @@ export function chTask(
     checkpoint: { store: 'file', dir: `${dir}/${id}` },
     global: { task_id: id },
   }, `${id}.ini`);
+}
+
+/** What a MySQL -> ClickHouse suite works with: its source database, ferry's MySQL metadata and snapshot source, a work dir. */
+export interface MysqlSourceFixture {
+  src: TestDb;
+  meta: MetadataAccessor;
+  source: SnapshotSource;
+  work: string;
+}
+
+/** A fresh MySQL database `<prefix>_...` seeded with `sql`, ferry's metadata and snapshot source over it, and a work dir. */
+export async function openMysqlSource(prefix: string, sql: string): Promise<MysqlSourceFixture> {
+  const ctx = { logger: silentLogger, signal: new AbortController().signal };
+  const src = await freshMysqlDb(prefix);
+  await src.exec(sql);
+  return {
+    src,
+    meta: await createMysqlMetadata(mysqlEndpoint(), ctx),
+    source: await createMysqlSnapshotSource(mysqlEndpoint(), ctx),
+    work: await mkdtemp(join(tmpdir(), `ferry-${prefix}-`)),
+  };
+}
+
+/** Undoes {@link openMysqlSource}, after dropping the suite's ClickHouse database `dst` and closing `ch`. */
+export async function closeMysqlSource(f: MysqlSourceFixture, ch: ClickhouseApi, dst: string): Promise<void> {
+  await ch.command(`DROP DATABASE IF EXISTS ${quoteIdent(dst)}`, undefined, 'cleanup').catch(() => undefined);
+  await ch.close();
+  await f.meta.close();
+  await f.source.close();
+  await f.src.drop();
+  await rm(f.work, { recursive: true, force: true });
 }
 
 /** The writers' ClickhouseApi over a chdb Session (ClickHouse 26.x in-process). */
