@@ -15,7 +15,7 @@ import type { TableMeta } from '../../lib/core/table.ts';
 import { pgConnector } from '../../lib/connectors/pg/index.ts';
 import { readCopyPage, writeCopyPage } from '../../lib/connectors/pg/copy-wire.ts';
 import { afterHeader, binaryPage, lastTuple, pageStream, splitTuples } from '../../lib/connectors/pg/copy-binary.ts';
-import { ensureExtensions, freshSchema, pgEndpoint, pgUrl, testContext, type PgTestSchema } from '../support/pg.ts';
+import { closePgPair, ensureExtensions, openPgPair, pgEndpoint, pgUrl, testContext, type PgPairFixture, type PgTestSchema } from '../support/pg.ts';
 
 const ctx = testContext();
 const signal = ctx.signal;
@@ -29,6 +29,7 @@ let md: MetadataAccessor;
 let source: SnapshotSource;
 let sinker: Sinker;
 const log = memoryLogger();
+const pair: Partial<PgPairFixture> = {};
 
 /** Every type binary pages are offered for, a domain over one of them included. */
 const TYPES_COLS = `
@@ -99,24 +100,14 @@ const shape = (bs: RowBatch[]) => bs.map((b) => [b.raw?.format, b.raw?.count ?? 
 describe('pg binary COPY pass-through', () => {
   before(async () => {
     await ensureExtensions('hstore');
-    src = await freshSchema('ferry_pgbin_src');
-    dst = await freshSchema('ferry_pgbin_dst');
+    ({ src, dst, md, source, sinker } = await openPgPair(pair, 'ferry_pgbin', ctx, log));
     for (const s of [src, dst]) {
       await s.exec(`SET search_path = ${s.q}; CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy'); CREATE DOMAIN posint AS int CHECK (VALUE > 0);
         CREATE TYPE inet AS (a int); CREATE TABLE types (${TYPES_COLS})`);
     }
     await src.exec(`SET search_path = ${src.q}; ${TYPES_ROWS}`);
-    md = await pgConnector.createMetadata!(pgEndpoint(), ctx);
-    source = await pgConnector.createSnapshotSource!(pgEndpoint(), ctx);
-    sinker = await pgConnector.createSinker!(pgEndpoint({ raw: { pg_write_mode: 'auto' } }), { ...ctx, logger: log });
   });
-  after(async () => {
-    await md?.close();
-    await source?.close();
-    await sinker?.close();
-    await src?.drop();
-    await dst?.drop();
-  });
+  after(() => closePgPair(pair));
 
   describe('on the wire', () => {
     let client: pg.Client;

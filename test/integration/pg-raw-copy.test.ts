@@ -10,7 +10,7 @@ import type { ChunkSpec, MetadataAccessor, RowBatch, SnapshotSource } from '../.
 import type { Sinker, TableWriter } from '../../lib/core/sinker.ts';
 import type { TableMeta } from '../../lib/core/table.ts';
 import { pgConnector } from '../../lib/connectors/pg/index.ts';
-import { freshSchema, pgEndpoint, testContext, type PgTestSchema } from '../support/pg.ts';
+import { closePgPair, openPgPair, pgEndpoint, testContext, type PgPairFixture, type PgTestSchema } from '../support/pg.ts';
 
 const ctx = testContext();
 const signal = ctx.signal;
@@ -21,6 +21,7 @@ let md: MetadataAccessor;
 let source: SnapshotSource;
 let sinker: Sinker;
 const log = memoryLogger();
+const pair: Partial<PgPairFixture> = {};
 
 const SRC_COLS = `id int PRIMARY KEY, v varchar(10), t text, m mood`;
 const N = 250;
@@ -48,25 +49,15 @@ const fallbacks = () => log.lines.filter((l) => l.msg === FALLBACK);
 describe('pg raw COPY pass-through', () => {
   let meta: TableMeta;
   before(async () => {
-    src = await freshSchema('ferry_pgraw_src');
-    dst = await freshSchema('ferry_pgraw_dst');
+    ({ src, dst, md, source, sinker } = await openPgPair(pair, 'ferry_pgraw', ctx, log));
     for (const s of [src, dst]) await s.exec(`SET search_path = ${s.q}; CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')`);
     // Values COPY must escape (tab, newline, backslash, CR), NULLs and multi-byte text.
     await src.exec(`SET search_path = ${src.q}; CREATE TABLE s (${SRC_COLS});
       INSERT INTO s SELECT g, 'v' || g, CASE g % 4 WHEN 0 THEN E'a\\tb\\nc\\\\d\\re' WHEN 1 THEN NULL WHEN 2 THEN 'emoji 😀 ü' ELSE '' END,
         (ARRAY['sad','ok','happy'])[1 + g % 3]::mood FROM generate_series(1, ${N}) g`);
-    md = await pgConnector.createMetadata!(pgEndpoint(), ctx);
-    source = await pgConnector.createSnapshotSource!(pgEndpoint(), ctx);
-    sinker = await pgConnector.createSinker!(pgEndpoint({ raw: { pg_write_mode: 'auto' } }), { ...ctx, logger: log });
     meta = await md.getTableMeta({ db: src.name, tb: 's' }, signal);
   });
-  after(async () => {
-    await md?.close();
-    await source?.close();
-    await sinker?.close();
-    await src?.drop();
-    await dst?.drop();
-  });
+  after(() => closePgPair(pair));
 
   it('is offered only where the source text means the same value to the target', async () => {
     // An enum column: never binary (see pg-binary-copy.test.ts), COPY text when the labels match.

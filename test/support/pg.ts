@@ -6,7 +6,10 @@
 import pg from 'pg';
 import type { EndpointConfig } from '../../lib/config/types.ts';
 import type { ConnectorContext } from '../../lib/core/connector.ts';
-import { silentLogger } from '../../lib/core/logger.ts';
+import { silentLogger, type Logger } from '../../lib/core/logger.ts';
+import type { MetadataAccessor, SnapshotSource } from '../../lib/core/source.ts';
+import type { Sinker } from '../../lib/core/sinker.ts';
+import { pgConnector } from '../../lib/connectors/pg/index.ts';
 import { testUrls, uniqueName } from './services.ts';
 
 export const pgUrl = testUrls.pg;
@@ -94,4 +97,36 @@ export function pgEndpoint(overrides: Partial<EndpointConfig> = {}): EndpointCon
 /** A connector context with a silent logger and a signal that never fires unless given one. */
 export function testContext(signal: AbortSignal = new AbortController().signal): ConnectorContext {
   return { logger: silentLogger, signal };
+}
+
+/** A PG -> PG pass-through suite's pieces: source and target schemas, ferry's metadata and snapshot source, a sinker. */
+export interface PgPairFixture {
+  src: PgTestSchema;
+  dst: PgTestSchema;
+  md: MetadataAccessor;
+  source: SnapshotSource;
+  sinker: Sinker;
+}
+
+/**
+ * Fresh schemas `<prefix>_src_...` and `<prefix>_dst_...`, and ferry's pg metadata, snapshot source and sinker
+ * (pg_write_mode=auto, logging to `logger`). Filled into `f` as they are made, so {@link closePgPair} closes what a
+ * failed set-up made.
+ */
+export async function openPgPair(f: Partial<PgPairFixture>, prefix: string, ctx: ConnectorContext, logger: Logger): Promise<PgPairFixture> {
+  f.src = await freshSchema(`${prefix}_src`);
+  f.dst = await freshSchema(`${prefix}_dst`);
+  f.md = await pgConnector.createMetadata!(pgEndpoint(), ctx);
+  f.source = await pgConnector.createSnapshotSource!(pgEndpoint(), ctx);
+  f.sinker = await pgConnector.createSinker!(pgEndpoint({ raw: { pg_write_mode: 'auto' } }), { ...ctx, logger });
+  return f as PgPairFixture;
+}
+
+/** Closes and drops what {@link openPgPair} made. */
+export async function closePgPair(f: Partial<PgPairFixture>): Promise<void> {
+  await f.md?.close();
+  await f.source?.close();
+  await f.sinker?.close();
+  await f.src?.drop();
+  await f.dst?.drop();
 }
