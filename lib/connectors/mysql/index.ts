@@ -9,7 +9,9 @@ import type { CdcSourceOptions, ConnectorContext, ConnectorDefinition } from '..
 import type { EndpointConfig, SinkerConfig } from '../../config/types.ts';
 import { MysqlClient, type ConnectRetry, type SessionRole } from './client.ts';
 import { readMysqlCdcConfig } from './cdc-config.ts';
-import { DEFAULT_CDC_QUEUE_BYTES, DEFAULT_CDC_QUEUE_ITEMS, MysqlCdcSource, type MysqlCdcSourceOptions } from './cdc-source.ts';
+// The binlog reader (and @vlasky/zongji with its own iconv-lite) loads only when a CDC source is created: a
+// snapshot or struct process does not pay its start-up.
+import type { MysqlCdcSource, MysqlCdcSourceOptions } from './cdc-source.ts';
 import { resolveMysqlConfig } from './config.ts';
 import { MysqlMetadata } from './metadata.ts';
 import { MysqlSinker, type MysqlSinkOptions } from './sinker.ts';
@@ -18,7 +20,7 @@ import { quoteIdent } from './sql.ts';
 import { MysqlStructReader } from './struct-reader.ts';
 import { MysqlStructWriter } from './struct-writer.ts';
 
-export { MysqlCdcSource } from './cdc-source.ts';
+export type { MysqlCdcSource } from './cdc-source.ts';
 export { MysqlChangeApplier } from './applier.ts';
 export { MysqlClient } from './client.ts';
 export { resolveMysqlConfig } from './config.ts';
@@ -104,6 +106,7 @@ export async function createMysqlCdcSource(
   tuning: Partial<MysqlCdcSourceOptions> & MysqlConnectorOptions = {},
 ): Promise<MysqlCdcSource> {
   const cfg = readMysqlCdcConfig(ep.raw);
+  const { MysqlCdcSource, DEFAULT_CDC_QUEUE_BYTES, DEFAULT_CDC_QUEUE_ITEMS } = await import('./cdc-source.ts');
   const { client, release } = acquireClient(ep, 'source', ctx, { connectRetry: tuning.connectRetry });
   const logger = ctx.logger.child({ connector: 'mysql', role: 'cdc', serverId: cfg.serverId });
   return new MysqlCdcSource(
