@@ -10,7 +10,7 @@ import { FerryError, asFerryError } from '../../lib/core/errors.ts';
 import { createLogger, type LogLevel } from '../../lib/core/logger.ts';
 import { loadTaskConfig } from '../../lib/config/load.ts';
 import { createCheckpointStore } from '../../lib/checkpoint/create-store.ts';
-import { registry } from '../../lib/metrics/registry.ts';
+import { metricsRegistry } from '../../lib/metrics/registry.ts';
 import { runCdc } from '../../lib/task/cdc-task.ts';
 import { runSnapshotAndCdc } from '../../lib/task/handover.ts';
 import { leaseTtlFromEnv } from '../../lib/cli/commands.ts';
@@ -34,6 +34,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
     for (const w of warnings) logger.warn(w, { kind: 'config' });
     if (env.FERRY_METRICS_PORT) {
       server = createServer(async (_req, res) => {
+        const registry = await metricsRegistry();
         res.setHeader('content-type', registry.contentType);
         res.end(await registry.metrics());
       }).listen(Number(env.FERRY_METRICS_PORT));

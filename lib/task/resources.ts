@@ -58,6 +58,15 @@ export class TaskResources {
     return this.role('struct writer', 'sinker', (c, e) => c.createStructWriter?.(e, this.ctx('sinker')));
   }
 
+  /**
+   * Starts loading both endpoints' connector modules, without connecting: the sinker's code is then compiled while
+   * the process waits on the source's first round trips instead of after the plan. Never rejects; a connector
+   * that cannot load fails later, with its error, in the role that needs it.
+   */
+  preload(): void {
+    for (const section of ['extractor', 'sinker'] as const) loadConnector(this.cfg[section].dbType, `${section}.db_type`).catch(() => undefined);
+  }
+
   /** True when the source's statements run unchanged on the target (same connector SQL dialect). */
   async sameSqlDialect(): Promise<boolean> {
     const dialect = async (section: 'extractor' | 'sinker') => {

@@ -48,6 +48,7 @@ export async function runSnapshot(cfg: TaskConfig, o: SnapshotRunOptions): Promi
   const signal = o.signal ?? new AbortController().signal;
   const resources = o.resources ?? new TaskResources(cfg, logger);
   const progress = o.progress ?? noProgress;
+  resources.preload();
   try {
     if (o.init) await forgetTask(o.store, cfg.taskId, signal);
     const plan = await ensurePlan(cfg, { store: o.store, resources, logger, signal });
