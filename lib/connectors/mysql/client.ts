@@ -12,6 +12,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { ConnectionOptions } from 'mysql2';
+import { slabSocket } from './socket.ts';
 import { createPool, type Pool, type PoolConnection, type QueryOptions } from 'mysql2/promise';
 import { FerryError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
@@ -82,7 +83,13 @@ export class MysqlClient {
   }
 
   private getPool(): Pool {
-    this.pool ??= createPool(this.plain ? { ...this.cfg.pool, ssl: undefined } : this.cfg.pool);
+    if (!this.pool) {
+      const c = this.plain ? { ...this.cfg.pool, ssl: undefined } : this.cfg.pool;
+      // Plain-text connections read into slabs (socket.ts); TLS ones keep Node's socket.
+      const { host = 'localhost', port = 3306, enableKeepAlive, keepAliveInitialDelay } = c;
+      const stream = c.ssl ? undefined : () => slabSocket(host, port, { keepAliveMs: enableKeepAlive ? (keepAliveInitialDelay ?? 0) : undefined });
+      this.pool = createPool(stream ? { ...c, stream } : c);
+    }
     return this.pool;
   }
 
