@@ -9,7 +9,9 @@
  * Invariants: each `data` chunk is a view of bytes no later read overwrites (a slab is only ever filled forward, and
  * a new one is taken when less than 256 KiB is left), so consumers may keep chunks, as the mysql-text-tsv pages do;
  * `pause` / `resume` and `end` / `close` / `error` behave as on any socket (Node's `onread` contract). TLS
- * connections keep Node's own socket (the TLS layer reads the handle itself).
+ * connections keep Node's own socket (the TLS layer reads the handle itself). Memory: a kept view keeps its whole
+ * slab alive, so what a reader holds is bounded by the pages in flight plus one slab per connection; an untouched
+ * slab tail is never written, so it is not resident.
  */
 import { connect, type Socket } from 'node:net';
 
