@@ -62,24 +62,19 @@ export function metricsRegistry(): Promise<Registry> {
     const { Counter, Gauge, Registry: PromRegistry } = await import('prom-client');
     const r = new PromRegistry();
     for (const s of ALL) {
-      const common = { name: s.name, help: s.help, labelNames: [...s.labelNames], registers: [r] };
-      if (s.type === 'counter') {
-        new Counter({
-          ...common,
-          async collect() {
-            this.reset();
-            for (const v of (await s.get()).values) this.inc(v.labels, v.value);
-          },
-        });
-      } else {
-        new Gauge({
-          ...common,
-          async collect() {
-            this.reset();
-            for (const v of (await s.get()).values) this.set(v.labels, v.value);
-          },
-        });
-      }
+      // Each scrape copies the current values: reset, then add each label set's value (a counter only goes up;
+      // after a reset, a gauge's `inc` by its value sets it).
+      const Metric = s.type === 'counter' ? Counter : Gauge;
+      new Metric({
+        name: s.name,
+        help: s.help,
+        labelNames: [...s.labelNames],
+        registers: [r],
+        async collect(this: { reset(): void; inc(labels: Labels, n: number): void }) {
+          this.reset();
+          for (const v of (await s.get()).values) this.inc(v.labels, v.value);
+        },
+      });
     }
     return r;
   })());
