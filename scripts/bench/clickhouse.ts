@@ -31,6 +31,9 @@ function arg(argv: string[], name: string, dflt: number): number {
   return v;
 }
 
+/** The number a `SELECT count() AS n ...` returns. */
+const countOf = async (ch: ClickhouseClient, sql: string, context: string): Promise<number> => Number((await ch.rows<{ n: string }>(sql, undefined, context))[0].n);
+
 /** CPU seconds mariadbd and clickhouse-server use while `fn` runs. */
 async function serversCpu<T>(fn: () => Promise<T>): Promise<{ result: T; mysql: number; clickhouse: number }> {
   const m0 = serviceCpuSeconds('mysql') ?? 0;
@@ -55,7 +58,7 @@ interface Round {
 async function waitIdle(ch: ClickhouseClient, log: (s: string) => void): Promise<void> {
   const until = Date.now() + 60_000;
   while (Date.now() < until) {
-    const merges = Number((await ch.rows<{ n: string }>('SELECT count() AS n FROM system.merges', undefined, 'bench'))[0].n);
+    const merges = await countOf(ch, 'SELECT count() AS n FROM system.merges', 'bench');
     const c0 = serviceCpuSeconds('clickhouse') ?? 0;
     await new Promise((r) => setTimeout(r, 300));
     if (merges === 0 && (serviceCpuSeconds('clickhouse') ?? 0) - c0 < 0.006) return;
@@ -94,9 +97,8 @@ export async function run(argv: string[]): Promise<number> {
     router: { db_map: `${SOURCE_DB}:${TARGET_DB}` },
   });
   await runStruct(taskConfigFromSections({ ...sections('struct'), global: { task_id: 'bench_clickhouse_struct' } }).config, { logger: silentLogger });
-  const parts = async () =>
-    Number((await ch.rows<{ n: string }>(`SELECT count() AS n FROM system.parts WHERE database = '${TARGET_DB}' AND active`, undefined, 'parts'))[0].n);
-  const count = async () => Number((await ch.rows<{ n: string }>(`SELECT count() AS n FROM ${TARGET_DB}.${TABLE} FINAL`, undefined, 'count'))[0].n);
+  const parts = () => countOf(ch, `SELECT count() AS n FROM system.parts WHERE database = '${TARGET_DB}' AND active`, 'parts');
+  const count = () => countOf(ch, `SELECT count() AS n FROM ${TARGET_DB}.${TABLE} FINAL`, 'count');
 
   const work = mkdtempSync(join(tmpdir(), 'ferry-bench-ch-'));
   const ini = join(work, 'task_config.ini');
